@@ -9,6 +9,7 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"sync/atomic"
 
@@ -61,7 +62,7 @@ func NewSender(cfg Config) (*Sender, error) {
 		return nil, fmt.Errorf("apns: load signing key: %w", err)
 	}
 	client := apns2.NewTokenClient(&token.Token{AuthKey: key, KeyID: cfg.KeyID, TeamID: cfg.TeamID})
-	client.Host = cfg.Endpoint
+	client.Host = strings.TrimRight(cfg.Endpoint, "/")
 	if client.Host == "" {
 		client.Host = DefaultEndpoint
 	}

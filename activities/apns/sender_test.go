@@ -31,7 +31,7 @@ type rig struct {
 	key string // path of the .p8 file
 }
 
-func newRig(t *testing.T) *rig {
+func newRig(t testing.TB) *rig {
 	t.Helper()
 	p8, pub, err := apnssim.GenerateKey()
 	if err != nil {
@@ -51,7 +51,7 @@ func newRig(t *testing.T) *rig {
 	return &rig{sim: sim, url: ts.URL, ca: ca, key: keyFile}
 }
 
-func (r *rig) sender(t *testing.T, edit func(*Config)) *Sender {
+func (r *rig) sender(t testing.TB, edit func(*Config)) *Sender {
 	t.Helper()
 	cfg := Config{KeyFile: r.key, KeyID: keyID, TeamID: team, Topic: topic, Endpoint: r.url, RootCAs: r.ca.Pool(), Streams: 50}
 	if edit != nil {
@@ -88,6 +88,7 @@ func TestSendClassifiesEveryOutcome(t *testing.T) {
 		delivered  bool
 	}{
 		{name: "sent", class: delivery.Sent, delivered: true},
+		{name: "endpoint with trailing slash", sender: func(c *Config) { c.Endpoint += "/" }, class: delivery.Sent, delivered: true},
 		{name: "unregistered", fault: apnssim.Fault{Status: 410, Reason: "Unregistered"}, class: delivery.DeadToken, reason: "Unregistered"},
 		{name: "token not for topic", fault: apnssim.Fault{Status: 400, Reason: "DeviceTokenNotForTopic"}, class: delivery.DeadToken, reason: "DeviceTokenNotForTopic"},
 		{name: "token APNs calls bad", edit: func(m *delivery.Message) { m.Token = m.Token[:62] }, class: delivery.DeadToken, reason: "BadDeviceToken"},

@@ -95,7 +95,7 @@ func cutBearer(h string) (string, bool) {
 func (v *verifier) verify(bearer string) (int64, string) {
 	claims := jwt.MapClaims{}
 	_, err := v.parser.ParseWithClaims(bearer, claims, func(t *jwt.Token) (any, error) {
-		if kid, _ := t.Header["kid"].(string); kid != v.keyID {
+		if kid, _ := t.Header["kid"].(string); kid != v.keyID || v.pub == nil {
 			return nil, fmt.Errorf("unknown key id")
 		}
 		return v.pub, nil

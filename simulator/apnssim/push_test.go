@@ -202,3 +202,13 @@ func TestWrongMethodAndPath(t *testing.T) {
 		}
 	}
 }
+
+func TestSimulatorWithoutPublicKeyRefusesTokens(t *testing.T) {
+	r := newRig(t)
+	r.sim = New(Options{TeamID: testTeam, KeyID: testKey, Topic: testTopic})
+	r.ts = r.sim.StartTLS(r.ca)
+	defer r.ts.Close()
+	if res := push(t, r.goodClient(), note(deviceToken(1))); res.StatusCode != 403 || res.Reason != "InvalidProviderToken" {
+		t.Fatalf("got %d %q, want 403 InvalidProviderToken", res.StatusCode, res.Reason)
+	}
+}
