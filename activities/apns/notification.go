@@ -1,6 +1,7 @@
 package apns
 
 import (
+	"encoding/json"
 	"time"
 
 	"github.com/sideshow/apns2"
@@ -63,4 +64,28 @@ func (s *Sender) notification(m *delivery.Message) (*apns2.Notification, string)
 		n.Expiration = time.Now().Add(m.TTL)
 	}
 	return n, ""
+}
+
+// Apple's limits, checked locally when a message is only validated.
+const (
+	maxPayload    = 4096
+	maxCollapseID = 64
+)
+
+// validateOnly stands in for FCM's validate_only, which APNs lacks: nothing
+// is sent, the limits APNs would enforce are checked here, and a message
+// that passes is Sent with Reason "ValidateOnly" and no MessageID.
+func validateOnly(n *apns2.Notification) delivery.Result {
+	body, err := json.Marshal(n)
+	switch {
+	case err != nil:
+		return delivery.Result{Class: delivery.BadMessage, Reason: "BadPayload"}
+	case len(body) > maxPayload:
+		return delivery.Result{Class: delivery.BadMessage, Reason: apns2.ReasonPayloadTooLarge}
+	case len(n.CollapseID) > maxCollapseID:
+		return delivery.Result{Class: delivery.BadMessage, Reason: apns2.ReasonBadCollapseID}
+	case n.PushType != apns2.PushTypeAlert && n.PushType != apns2.PushTypeBackground:
+		return delivery.Result{Class: delivery.BadMessage, Reason: apns2.ReasonInvalidPushType}
+	}
+	return delivery.Result{Class: delivery.Sent, Reason: "ValidateOnly"}
 }

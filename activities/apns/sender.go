@@ -115,6 +115,9 @@ func (s *Sender) sendOne(ctx context.Context, m *delivery.Message) delivery.Resu
 	if !validToken(m.Token) {
 		return delivery.Result{Class: delivery.DeadToken, Reason: apns2.ReasonBadDeviceToken}
 	}
+	if m.ValidateOnly {
+		return validateOnly(n)
+	}
 	select {
 	case s.slots <- struct{}{}:
 	case <-ctx.Done():

@@ -89,6 +89,8 @@ func TestSendClassifiesEveryOutcome(t *testing.T) {
 	}{
 		{name: "sent", class: delivery.Sent, delivered: true},
 		{name: "endpoint with trailing slash", sender: func(c *Config) { c.Endpoint += "/" }, class: delivery.Sent, delivered: true},
+		{name: "validate only sends nothing", edit: func(m *delivery.Message) { m.ValidateOnly = true }, class: delivery.Sent, reason: "ValidateOnly"},
+		{name: "validate only checks size", edit: func(m *delivery.Message) { m.ValidateOnly, m.Body = true, strings.Repeat("x", 5000) }, class: delivery.BadMessage, reason: "PayloadTooLarge"},
 		{name: "unregistered", fault: apnssim.Fault{Status: 410, Reason: "Unregistered"}, class: delivery.DeadToken, reason: "Unregistered"},
 		{name: "token not for topic", fault: apnssim.Fault{Status: 400, Reason: "DeviceTokenNotForTopic"}, class: delivery.DeadToken, reason: "DeviceTokenNotForTopic"},
 		{name: "token APNs calls bad", edit: func(m *delivery.Message) { m.Token = m.Token[:62] }, class: delivery.DeadToken, reason: "BadDeviceToken"},
@@ -130,6 +132,9 @@ func TestSendClassifiesEveryOutcome(t *testing.T) {
 			}
 			if (got.MessageID != "") != tc.delivered {
 				t.Fatalf("message id %q for class %s", got.MessageID, got.Class)
+			}
+			if m.ValidateOnly && r.sim.Counters().Requests != 0 {
+				t.Fatal("a validate-only message reached APNs")
 			}
 			if want := map[bool]int{true: 1}[tc.delivered]; r.sim.Delivered(m.Token) != want {
 				t.Fatalf("simulator delivered %d, want %d", r.sim.Delivered(m.Token), want)
