@@ -1,0 +1,96 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"go.temporal.io/sdk/client"
+	sdklog "go.temporal.io/sdk/log"
+	"go.temporal.io/sdk/worker"
+
+	"github.com/imshift/imshift/config"
+)
+
+func run(ctx context.Context) error {
+	logger := slog.New(slog.NewJSONHandler(os.Stdout, nil))
+	settings, err := config.LoadWorker(nil)
+	if err != nil {
+		return err
+	}
+	opts, err := config.Temporal()
+	if err != nil {
+		return err
+	}
+	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
+	defer stop()
+
+	metrics, closeMetrics := newMetricsHandler()
+	defer closeMetrics()
+	opts.Logger = sdklog.NewStructuredLogger(logger)
+	opts.MetricsHandler = metrics
+	tc, err := client.DialContext(ctx, opts)
+	if err != nil {
+		return fmt.Errorf("connect to Temporal at %s: %w", opts.HostPort, err)
+	}
+	defer tc.Close()
+	d, err := newDeps(ctx, settings, tc, logger)
+	if err != nil {
+		return err
+	}
+	defer d.close()
+
+	w := worker.New(tc, settings.TaskQueue, worker.Options{
+		WorkerStopTimeout: settings.ShutdownGrace,
+	})
+	register(w, d)
+	servers := []*http.Server{
+		{Addr: settings.MetricsAddr, Handler: opsHandler(d), ReadHeaderTimeout: 5 * time.Second},
+		{Addr: settings.HTTPAddr, Handler: apiHandler(d), ReadHeaderTimeout: 5 * time.Second},
+	}
+	for _, s := range servers {
+		go serveHTTP(s, logger, stop)
+	}
+	defer shutdownHTTP(servers)
+	logger.Info("worker started", "taskQueue", settings.TaskQueue, "temporal", opts.HostPort,
+		"http", settings.HTTPAddr, "metrics", settings.MetricsAddr)
+	return w.Run(interruptOn(ctx))
+}
+
+// register puts every workflow and activity on the worker.
+func register(w worker.Registry, d *deps) {
+	registerMigration(w, d)
+	registerSendPush(w, d)
+	registerCampaign(w, d)
+}
+
+// interruptOn adapts ctx to the channel worker.Run stops on.
+func interruptOn(ctx context.Context) <-chan interface{} {
+	ch := make(chan interface{})
+	go func() {
+		<-ctx.Done()
+		close(ch)
+	}()
+	return ch
+}
+
+func serveHTTP(s *http.Server, log *slog.Logger, stop context.CancelFunc) {
+	if err := s.ListenAndServe(); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		log.Error("http server failed", "addr", s.Addr, "error", err)
+		stop()
+	}
+}
+
+func shutdownHTTP(servers []*http.Server) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	for _, s := range servers {
+		_ = s.Shutdown(ctx)
+	}
+}

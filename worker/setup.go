@@ -1,0 +1,61 @@
+package main
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/spf13/cobra"
+	"go.temporal.io/sdk/client"
+
+	"github.com/imshift/imshift/config"
+	"github.com/imshift/imshift/db"
+	"github.com/imshift/imshift/temporalutil"
+)
+
+func setupCommand() *cobra.Command {
+	return &cobra.Command{
+		Use:   "setup",
+		Short: "Apply database migrations and register search attributes (idempotent)",
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return setup(cmd.Context())
+		},
+	}
+}
+
+func setup(ctx context.Context) error {
+	dbURL, err := config.LoadDatabaseURL(nil)
+	if err != nil {
+		return err
+	}
+	opts, err := config.Temporal()
+	if err != nil {
+		return err
+	}
+	pool, err := db.Open(ctx, dbURL)
+	if err != nil {
+		return err
+	}
+	defer pool.Close()
+	applied, err := db.Migrate(ctx, pool)
+	if err != nil {
+		return err
+	}
+	fmt.Printf("migrations: %d applied\n", len(applied))
+	c, err := client.DialContext(ctx, opts)
+	if err != nil {
+		return fmt.Errorf("connect to Temporal at %s: %w", opts.HostPort, err)
+	}
+	defer c.Close()
+	if err := temporalutil.RegisterSearchAttributes(ctx, c, namespaceOf(opts)); err != nil {
+		return err
+	}
+	fmt.Println("search attributes: registered")
+	return nil
+}
+
+func namespaceOf(opts client.Options) string {
+	if opts.Namespace == "" {
+		return client.DefaultNamespace
+	}
+	return opts.Namespace
+}
