@@ -1,0 +1,23 @@
+# imshift: the two commands are `make dev` (run the demo) and `make test`.
+TEMPORAL_CLI_VERSION := v1.5.1
+GO ?= go
+
+.PHONY: dev test tools build bench bench-provision
+
+## dev: build, start Temporal (UI :8233), simulators, worker and a demo population
+dev: tools build
+	bash scripts/dev.sh
+
+## test: unit + integration tests against a real Temporal dev server, PostgreSQL, Redis
+test: tools
+	bash scripts/test.sh
+
+## tools: the pinned temporal CLI (dev server + UI) in bin/
+tools: bin/temporal
+
+bin/temporal:
+	GOBIN=$(CURDIR)/bin $(GO) install github.com/temporalio/cli/cmd/temporal@$(TEMPORAL_CLI_VERSION)
+
+## build: bin/worker, bin/starter, bin/simulator
+build:
+	$(GO) build -o bin/ ./worker ./starter ./simulator
