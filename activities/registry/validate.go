@@ -1,0 +1,161 @@
+package registry
+
+import (
+	"fmt"
+	"regexp"
+	"strings"
+	"time"
+	"unicode"
+
+	// Time zones are checked with time.LoadLocation; embedding the database
+	// keeps that working in images without /usr/share/zoneinfo.
+	_ "time/tzdata"
+)
+
+// FieldError says which input field is wrong and why, in the API's JSON
+// field names. Its text never holds the value (it may be a token).
+type FieldError struct {
+	Field   string
+	Problem string
+}
+
+func (e *FieldError) Error() string { return e.Field + ": " + e.Problem }
+
+// Limits on what a device row may hold.
+const (
+	MaxUserIDLen    = 128
+	MaxAppIDLen     = 255
+	MaxLocaleLen    = 35
+	MinFCMToken     = 16
+	MaxFCMToken     = 4096
+	MinAPNsToken    = 64
+	MaxAPNsToken    = 200
+	DefaultTimeZone = "UTC"
+)
+
+var (
+	fcmToken = regexp.MustCompile(`^[A-Za-z0-9_:.\-]+$`)
+	hexToken = regexp.MustCompile(`^[0-9A-Fa-f]+$`)
+	locale   = regexp.MustCompile(`^[A-Za-z]{2,8}([-_][A-Za-z0-9]{1,8})*$`)
+)
+
+// providers lists, per provider, the platforms it can reach: APNs only
+// Apple devices, FCM every platform (it relays to APNs for iOS apps).
+var providers = map[string][]string{
+	ProviderFCM:  {PlatformAndroid, PlatformIOS, PlatformWeb},
+	ProviderAPNs: {PlatformIOS},
+}
+
+// Normalize fills defaults (time zone UTC) and trims spaces, then checks
+// every field. It returns the first problem as a *FieldError.
+func (d *Device) Normalize() error {
+	d.UserID = strings.TrimSpace(d.UserID)
+	d.Platform = strings.ToLower(strings.TrimSpace(d.Platform))
+	d.Provider = strings.ToLower(strings.TrimSpace(d.Provider))
+	d.Token = strings.TrimSpace(d.Token)
+	d.AppID = strings.TrimSpace(d.AppID)
+	d.Locale = strings.TrimSpace(d.Locale)
+	d.TimeZone = strings.TrimSpace(d.TimeZone)
+	if d.TimeZone == "" {
+		d.TimeZone = DefaultTimeZone
+	}
+	checks := []func() *FieldError{
+		func() *FieldError { return CheckUserID(d.UserID) },
+		d.checkPlatform,
+		func() *FieldError { return CheckToken(d.Provider, d.Token) },
+		d.checkAppID,
+		d.checkLocale,
+		d.checkTimeZone,
+	}
+	for _, c := range checks {
+		if err := c(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// CheckUserID accepts 1..MaxUserIDLen printable characters.
+func CheckUserID(id string) *FieldError {
+	if id == "" {
+		return &FieldError{"userId", "is required"}
+	}
+	if len(id) > MaxUserIDLen {
+		return &FieldError{"userId", fmt.Sprintf("is longer than %d bytes", MaxUserIDLen)}
+	}
+	if !printable(id) {
+		return &FieldError{"userId", "has control characters"}
+	}
+	return nil
+}
+
+func (d *Device) checkPlatform() *FieldError {
+	platforms, ok := providers[d.Provider]
+	if !ok {
+		return &FieldError{"provider", `must be "fcm" or "apns"`}
+	}
+	switch d.Platform {
+	case PlatformIOS, PlatformAndroid, PlatformWeb:
+	default:
+		return &FieldError{"platform", `must be "ios", "android" or "web"`}
+	}
+	for _, p := range platforms {
+		if p == d.Platform {
+			return nil
+		}
+	}
+	return &FieldError{"provider", fmt.Sprintf("%s cannot reach platform %s (apns is for ios only)", d.Provider, d.Platform)}
+}
+
+// CheckToken checks a token's shape for its provider: APNs tokens are hex,
+// FCM registration tokens use a URL-safe alphabet. A provider it does not
+// know is reported on the provider field.
+func CheckToken(provider, token string) *FieldError {
+	switch provider {
+	case ProviderAPNs:
+		if len(token) < MinAPNsToken || len(token) > MaxAPNsToken || len(token)%2 != 0 || !hexToken.MatchString(token) {
+			return &FieldError{"token", fmt.Sprintf("an APNs token is an even number (%d..%d) of hex digits", MinAPNsToken, MaxAPNsToken)}
+		}
+	case ProviderFCM:
+		if len(token) < MinFCMToken || len(token) > MaxFCMToken || !fcmToken.MatchString(token) {
+			return &FieldError{"token", fmt.Sprintf("an FCM token is %d..%d characters of A-Z a-z 0-9 _ : . -", MinFCMToken, MaxFCMToken)}
+		}
+	default:
+		return &FieldError{"provider", `must be "fcm" or "apns"`}
+	}
+	return nil
+}
+
+func (d *Device) checkAppID() *FieldError {
+	if len(d.AppID) > MaxAppIDLen || !printable(d.AppID) {
+		return &FieldError{"appId", fmt.Sprintf("must be at most %d printable bytes", MaxAppIDLen)}
+	}
+	return nil
+}
+
+func (d *Device) checkLocale() *FieldError {
+	if d.Locale != "" && (len(d.Locale) > MaxLocaleLen || !locale.MatchString(d.Locale)) {
+		return &FieldError{"locale", `must be a language tag like "de" or "pt-BR"`}
+	}
+	return nil
+}
+
+func (d *Device) checkTimeZone() *FieldError {
+	// "Local" would mean the server's zone, not the device's.
+	if d.TimeZone == "Local" {
+		return &FieldError{"timeZone", `must be an IANA time zone like "Europe/Berlin"`}
+	}
+	if _, err := time.LoadLocation(d.TimeZone); err != nil {
+		return &FieldError{"timeZone", `must be an IANA time zone like "Europe/Berlin"`}
+	}
+	return nil
+}
+
+func printable(s string) bool {
+	for _, r := range s {
+		if !unicode.IsPrint(r) {
+			return false
+		}
+	}
+	return true
+}
