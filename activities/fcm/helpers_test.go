@@ -1,12 +1,15 @@
 package fcm_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync/atomic"
 	"testing"
 
@@ -25,9 +28,11 @@ type simEnv struct {
 	ca      *simtls.CA
 	keyFile string
 	http2   atomic.Int64
+	// lastSend is the body of the latest messages:send request.
+	lastSend atomic.Pointer[[]byte]
 }
 
-func startSim(t *testing.T) *simEnv {
+func startSim(t testing.TB) *simEnv {
 	t.Helper()
 	ca, err := simtls.NewCA()
 	if err != nil {
@@ -37,6 +42,11 @@ func startSim(t *testing.T) *simEnv {
 	e.srv = httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.ProtoMajor == 2 {
 			e.http2.Add(1)
+		}
+		if strings.HasSuffix(r.URL.Path, "/messages:send") {
+			body, _ := io.ReadAll(r.Body)
+			e.lastSend.Store(&body)
+			r.Body = io.NopCloser(bytes.NewReader(body))
 		}
 		e.sim.ServeHTTP(w, r)
 	}))
@@ -55,7 +65,7 @@ func startSim(t *testing.T) *simEnv {
 	return e
 }
 
-func writeKey(t *testing.T, key []byte) string {
+func writeKey(t testing.TB, key []byte) string {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), "sa.json")
 	if err := os.WriteFile(path, key, 0o600); err != nil {
@@ -64,7 +74,7 @@ func writeKey(t *testing.T, key []byte) string {
 	return path
 }
 
-func (e *simEnv) sender(t *testing.T, keyFile string) *fcm.Sender {
+func (e *simEnv) sender(t testing.TB, keyFile string) *fcm.Sender {
 	t.Helper()
 	s, err := fcm.NewSender(context.Background(), fcm.Config{
 		CredentialsFile: keyFile,
@@ -78,7 +88,7 @@ func (e *simEnv) sender(t *testing.T, keyFile string) *fcm.Sender {
 }
 
 // forgedKey is the registered account's key file with another private key.
-func (e *simEnv) forgedKey(t *testing.T) string {
+func (e *simEnv) forgedKey(t testing.TB) string {
 	t.Helper()
 	other, err := fcmsim.ServiceAccountJSON(e.srv.URL+"/token", project)
 	if err != nil {

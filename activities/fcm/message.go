@@ -81,13 +81,18 @@ func apns(m delivery.Message, ttl time.Duration, notify bool) *messaging.APNSCon
 	return &messaging.APNSConfig{Headers: h, Payload: &messaging.APNSPayload{Aps: aps}}
 }
 
+// webpush is nil when the defaults (normal urgency, FCM's TTL) apply, to
+// keep every request small.
 func webpush(m delivery.Message, ttl time.Duration) *messaging.WebpushConfig {
-	h := map[string]string{"Urgency": "normal"}
+	h := map[string]string{}
 	if m.HighPriority {
 		h["Urgency"] = "high"
 	}
 	if ttl > 0 {
 		h["TTL"] = strconv.FormatInt(int64(ttl/time.Second), 10)
+	}
+	if len(h) == 0 {
+		return nil
 	}
 	return &messaging.WebpushConfig{Headers: h}
 }
