@@ -1,0 +1,20 @@
+package main
+
+import (
+	"net/http"
+
+	"github.com/imshift/imshift/activities/registry"
+	"github.com/imshift/imshift/api"
+)
+
+// apiHandler serves the device registry and transactional push API on
+// IMSHIFT_HTTP_ADDR (docs/push-api.md).
+func apiHandler(d *deps) http.Handler {
+	return api.New(api.Options{
+		Tokens:    d.settings.APITokens,
+		Devices:   registry.New(d.db),
+		Temporal:  d.temporal,
+		TaskQueue: d.settings.TaskQueue,
+		Logger:    d.logger,
+	})
+}
