@@ -53,6 +53,7 @@ func main() {
 		SilenceErrors: true,
 	}
 	root.PersistentFlags().StringVar(&a.taskQueue, "task-queue", a.taskQueue, "task queue of the imshift worker (IMSHIFT_TASK_QUEUE)")
+	root.AddCommand(devicesCommand(a))
 	err := root.Execute()
 	a.close()
 	if err != nil {
