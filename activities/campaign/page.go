@@ -1,0 +1,240 @@
+package campaign
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"time"
+
+	"go.temporal.io/sdk/activity"
+	"go.temporal.io/sdk/temporal"
+	"golang.org/x/sync/errgroup"
+)
+
+// PageInput is one page of a pass: the devices with ids in (After, Upto].
+type PageInput struct {
+	CampaignID string
+	SpecHash   string
+	Pass       string
+	After      int64
+	Upto       int64
+	// PageSize is the plan's page size; the registry is read with it as
+	// the limit (PassMain).
+	PageSize int
+	Cutoff   time.Time // PassDeferred: deferrals due by then
+}
+
+// PageResult is what a page reports; counts only, never a token.
+type PageResult struct {
+	// Counts: for PassMain the ledger's tally of the whole range (exact
+	// whatever earlier attempts did); for PassDeferred what this attempt
+	// settled.
+	Counts Counts
+	// Undeferred is how many deferred rows this attempt settled (PassDeferred).
+	Undeferred int64
+	// Pushes is how many pushes the provider acknowledged in this attempt.
+	Pushes int64
+	// Stopped is the stop reason the page obeyed before finishing; its
+	// unsent devices are left for a later run of the same range.
+	Stopped string `json:",omitempty"`
+	// Problem is a bad message or refused credentials; the page stopped.
+	Problem *Problem `json:",omitempty"`
+	// NextDeferral is the earliest end of quiet hours deferred in the range.
+	NextDeferral time.Time
+}
+
+// PageProgress is the heartbeat: how far into the page the sends are.
+type PageProgress struct {
+	Targets int // devices the page had to send at start
+	Done    int // devices settled since
+}
+
+// Stop reasons the gate carries.
+const (
+	StopPaused    = "paused"
+	StopCancelled = "cancelled"
+	StopFailed    = "failed"
+)
+
+// Tuning of the sends inside a page.
+const (
+	// chunksInFlight is how many provider calls one page runs at once.
+	chunksInFlight = 4
+	// transientRounds is how often a page retries transient failures
+	// itself, backing off, before leaving them to the activity's retry.
+	transientRounds = 4
+	// MaxAttempts is how often a device is tried in all; after that a
+	// transient failure is final.
+	MaxAttempts = 10
+	// sendTimeout bounds one provider call. Sends run on a context that a
+	// cancelled activity does not cut short, so a push in flight gets its
+	// answer recorded.
+	sendTimeout = 2 * time.Minute
+)
+
+// ErrUnfinished is the retryable failure of a page whose transient failures
+// outlasted its own retries; the activity's retry policy backs off.
+const ErrUnfinished = "PageUnfinished"
+
+// SendPage sends one page: it skips devices the ledger has settled, defers
+// those inside quiet hours, sends the rest in provider calls of ChunkSize
+// under the gate, and records every outcome in the ledger per call.
+func (a *Activities) SendPage(ctx context.Context, in PageInput) (PageResult, error) {
+	spec, err := a.spec(ctx, in.CampaignID, in.SpecHash)
+	if err != nil {
+		return PageResult{}, err
+	}
+	p := &page{a: a, in: in, spec: spec}
+	if activity.HasHeartbeatDetails(ctx) {
+		var prev PageProgress
+		if activity.GetHeartbeatDetails(ctx, &prev) == nil {
+			activity.GetLogger(ctx).Info("page resumes; the ledger skips what was sent",
+				"campaignId", in.CampaignID, "after", in.After, "done", prev.Done, "of", prev.Targets)
+		}
+	}
+	targets, err := p.targets(ctx)
+	if err != nil {
+		return PageResult{}, err
+	}
+	if err := p.sendAll(ctx, targets); err != nil {
+		return PageResult{}, err
+	}
+	return p.result(ctx)
+}
+
+// target is one device to send to.
+type target struct {
+	id       int64
+	provider string
+	token    string
+	locale   string
+	attempts int32 // before this attempt
+}
+
+// page is one SendPage call's state.
+type page struct {
+	a    *Activities
+	in   PageInput
+	spec *Spec
+
+	mu         sync.Mutex
+	res        PageResult
+	done       int
+	total      int
+	unfinished int
+}
+
+// targets loads the page's devices and drops the settled ones; in the main
+// pass it defers those in quiet hours.
+func (p *page) targets(ctx context.Context) ([]target, error) {
+	var all []target
+	if p.in.Pass == PassDeferred {
+		due, err := p.a.ledger.DueDevices(ctx, p.in.CampaignID, p.in.Cutoff, p.in.After, p.in.Upto)
+		if err != nil {
+			return nil, err
+		}
+		for _, d := range due {
+			all = append(all, target{id: d.ID, provider: d.Provider, token: d.Token, locale: d.Locale})
+		}
+		p.total = len(all)
+		return all, nil
+	}
+	states, err := p.a.ledger.States(ctx, p.in.CampaignID, p.in.After, p.in.Upto)
+	if err != nil {
+		return nil, err
+	}
+	devices, err := p.a.registry.Page(ctx, p.spec.RegistryFilter(), p.in.After, p.in.PageSize)
+	if err != nil {
+		return nil, err
+	}
+	var deferred []Entry
+	now := time.Now()
+	for _, d := range devices {
+		st, seen := states[d.ID]
+		if d.ID > p.in.Upto || seen && st.Outcome != OutcomeRetrying {
+			continue
+		}
+		if until, quiet := p.quiet(now, d.TimeZone); quiet {
+			deferred = append(deferred, Entry{DeviceID: d.ID, Provider: d.Provider, Outcome: OutcomeDeferred,
+				Reason: "quiet hours", NotBefore: until})
+			continue
+		}
+		all = append(all, target{id: d.ID, provider: d.Provider, token: d.Token, locale: d.Locale, attempts: st.Attempts})
+	}
+	p.total = len(all)
+	return all, p.a.ledger.Record(ctx, p.in.CampaignID, deferred)
+}
+
+// quiet applies the campaign's quiet hours to a device time zone.
+func (p *page) quiet(now time.Time, tz string) (time.Time, bool) {
+	q := p.spec.QuietHours
+	if q == nil || IgnoresQuietHours(p.spec.Category) {
+		return time.Time{}, false
+	}
+	return q.QuietUntil(now, location(tz))
+}
+
+// sendAll sends the targets per provider in chunks, several at once.
+func (p *page) sendAll(ctx context.Context, all []target) error {
+	size := ChunkSize(p.spec.RatePerSecond)
+	var g errgroup.Group
+	g.SetLimit(chunksInFlight)
+	for _, provider := range []string{"fcm", "apns"} {
+		var chunk []target
+		for _, t := range all {
+			if t.provider != provider {
+				continue
+			}
+			if chunk = append(chunk, t); len(chunk) == size {
+				c := chunk
+				g.Go(func() error { return p.sendChunk(ctx, provider, c) })
+				chunk = nil
+			}
+		}
+		if len(chunk) > 0 {
+			g.Go(func() error { return p.sendChunk(ctx, provider, chunk) })
+		}
+	}
+	if err := g.Wait(); err != nil {
+		return err
+	}
+	if p.unfinished > 0 && p.res.Stopped == "" && p.res.Problem == nil {
+		return temporal.NewApplicationError(
+			fmt.Sprintf("%d devices still failing transiently; the page will be retried", p.unfinished), ErrUnfinished)
+	}
+	return nil
+}
+
+// result finishes the page's report.
+func (p *page) result(ctx context.Context) (PageResult, error) {
+	if p.in.Pass == PassDeferred {
+		return p.res, nil
+	}
+	counts, next, err := p.a.ledger.Tally(ctx, p.in.CampaignID, p.in.After, p.in.Upto)
+	if err != nil {
+		return PageResult{}, err
+	}
+	p.res.Counts, p.res.NextDeferral = counts, next
+	return p.res, nil
+}
+
+// progress notes n more devices settled and heartbeats the position.
+func (p *page) progress(ctx context.Context, n int) {
+	p.mu.Lock()
+	p.done += n
+	hb := PageProgress{Targets: p.total, Done: p.done}
+	p.mu.Unlock()
+	activity.RecordHeartbeat(ctx, hb)
+}
+
+// halt records why the page stopped early; the first reason wins.
+func (p *page) halt(reason string, problem *Problem) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.res.Stopped == "" {
+		p.res.Stopped = reason
+	}
+	if problem != nil && p.res.Problem == nil {
+		p.res.Problem = problem
+	}
+}
