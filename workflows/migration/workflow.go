@@ -1,0 +1,250 @@
+// Package migration is the TrafficMigration workflow: it moves chat users
+// from the legacy Socket.IO stack to OpenIM cohort by cohort (provision,
+// flip, bake with health analysis, approval), rolls back or pauses on its
+// own when the analysis fails, obeys the operator's signals (pause, resume,
+// promote, abort, retry) in every state, and decommissions the legacy path
+// at the end. docs/migration.md is the operator guide.
+//
+// The shape follows temporalio/samples-go safe_message_handler: all state in
+// one serializable Status that continue-as-new carries, message names as
+// constants, one run loop selecting over the signal channels, the operation
+// in flight and a timer.
+package migration
+
+import (
+	"math"
+	"time"
+
+	"go.temporal.io/sdk/log"
+	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/workflow"
+
+	"github.com/imshift/imshift/cohort"
+	"github.com/imshift/imshift/workflows"
+)
+
+// continueAsNewEvery bounds the loop iterations of one run (a few events
+// each), well under the history limits; a variable so a test can lower it.
+var continueAsNewEvery = 500
+
+// TrafficMigration runs a migration plan to its end: completed or aborted.
+func TrafficMigration(ctx workflow.Context, plan Plan) (Status, error) {
+	m, err := newMigration(ctx, plan)
+	if err != nil {
+		return Status{}, err
+	}
+	return m.run(ctx)
+}
+
+// migration is one run's view: the plan, the carried state, and what is in
+// flight right now (never carried: a new run starts its own).
+type migration struct {
+	plan       Plan
+	st         *Status
+	logger     log.Logger
+	channels   []workflow.ReceiveChannel
+	op         *operation
+	timer      *timer
+	iterations int
+	failed     error // an operation that must not fail did: the run fails
+	attrs      attrs // search attributes as last upserted
+}
+
+type timer struct {
+	at     time.Time
+	future workflow.Future
+	cancel workflow.CancelFunc
+}
+
+type attrs struct {
+	state   State
+	percent int64
+}
+
+// newMigration validates the plan (first run only: later runs carry a
+// validated one), sets up the state, the signal channels and the status
+// query. Nothing has a side effect before validation.
+func newMigration(ctx workflow.Context, plan Plan) (*migration, error) {
+	m := &migration{plan: plan, logger: log.With(workflow.GetLogger(ctx), "migrationId", plan.MigrationID)}
+	if plan.Continued != nil {
+		m.st = plan.Continued
+		m.plan.Continued = nil
+		m.st.Runs++
+	} else {
+		m.st = initialStatus(ctx, plan)
+	}
+	for _, s := range signals {
+		m.channels = append(m.channels, workflow.GetSignalChannelWithOptions(ctx, s.name,
+			workflow.SignalChannelOptions{Description: s.description}))
+	}
+	err := workflow.SetQueryHandlerWithOptions(ctx, QueryStatus, func() (Status, error) {
+		return *m.st, nil
+	}, workflow.QueryHandlerOptions{Description: "The migration's state, step, percent, provisioning counts, analyses, rejected signals, decommission stages and next action."})
+	if err != nil {
+		return nil, err
+	}
+	if plan.Continued == nil {
+		m.upsertAttributes(ctx)
+		if err := Validate(plan); err != nil {
+			m.logger.Error("plan refused", "error", err)
+			return nil, temporal.NewNonRetryableApplicationError(err.Error(), "InvalidPlan", nil)
+		}
+	}
+	return m, nil
+}
+
+func initialStatus(ctx workflow.Context, plan Plan) *Status {
+	now := workflow.Now(ctx)
+	sizes := make([]int64, len(plan.Steps))
+	for i := range sizes {
+		sizes[i] = -1
+	}
+	st := &Status{
+		MigrationID:     plan.MigrationID,
+		State:           StateValidating,
+		DryRun:          plan.DryRun,
+		Steps:           len(plan.Steps),
+		LastHealthyStep: -1,
+		FailedStep:      -1,
+		CohortSizes:     sizes,
+		Routing:         Routing{LegacyPushEnabled: true, LegacyPresenceEnabled: true},
+		StartedAt:       now,
+		UpdatedAt:       now,
+		Runs:            1,
+	}
+	if len(plan.Steps) > 0 {
+		st.TargetPercent = plan.Steps[0].Percent
+	}
+	st.Events = []Event{{At: now, State: StateValidating, Note: "started"}}
+	return st
+}
+
+// run is the loop: settle the state (start what it needs), then wait for
+// the operation in flight, a signal or the timer, and handle it.
+func (m *migration) run(ctx workflow.Context) (Status, error) {
+	if m.st.State == StateValidating {
+		m.begin(ctx)
+	}
+	for {
+		m.settle(ctx)
+		if m.failed != nil {
+			return *m.st, m.failed
+		}
+		if m.st.State.Terminal() {
+			break
+		}
+		if m.op == nil && m.shouldContinueAsNew(ctx) && !m.drainSignals(ctx) {
+			return Status{}, m.continueAsNew(ctx)
+		}
+		m.refreshNextAction()
+		m.selectOnce(ctx)
+		m.iterations++
+	}
+	if err := workflow.Await(ctx, func() bool { return workflow.AllHandlersFinished(ctx) }); err != nil {
+		return *m.st, err
+	}
+	m.refreshNextAction()
+	return *m.st, nil
+}
+
+// begin leaves validating: a dry run computes its report, a real run starts
+// provisioning its first step.
+func (m *migration) begin(ctx workflow.Context) {
+	if m.plan.DryRun {
+		m.startDryRun(ctx)
+		return
+	}
+	m.enterStep(ctx, 0, 0, "plan accepted")
+}
+
+// selectOnce waits for one event. While an operation that must not be
+// interrupted (a routing flip) runs, signals wait in their channels and are
+// handled in the state the flip leads to.
+func (m *migration) selectOnce(ctx workflow.Context) {
+	sel := workflow.NewSelector(ctx)
+	if op := m.op; op != nil {
+		sel.AddFuture(op.future, func(f workflow.Future) {
+			m.op = nil
+			op.done(ctx, f)
+		})
+	}
+	if m.op == nil || m.op.interruptible {
+		for i, ch := range m.channels {
+			name := signals[i].name
+			sel.AddReceive(ch, func(c workflow.ReceiveChannel, _ bool) { m.receive(ctx, name, c) })
+		}
+		if t := m.timer; t != nil {
+			sel.AddFuture(t.future, func(workflow.Future) {
+				if m.timer == t {
+					m.timer = nil
+				}
+			})
+		}
+	}
+	sel.Select(ctx)
+}
+
+// drainSignals handles every signal already delivered, so none is lost to
+// continue-as-new; it reports whether there was any (then the loop goes
+// round again before handing over).
+func (m *migration) drainSignals(ctx workflow.Context) bool {
+	handled := false
+	for i, ch := range m.channels {
+		for ch.Len() > 0 {
+			m.receive(ctx, signals[i].name, ch)
+			handled = true
+		}
+	}
+	return handled
+}
+
+func (m *migration) shouldContinueAsNew(ctx workflow.Context) bool {
+	return m.iterations >= continueAsNewEvery || workflow.GetInfo(ctx).GetContinueAsNewSuggested()
+}
+
+// continueAsNew hands the whole state to a new run once every update
+// handler has finished. The timer is not carried: the new run sets its own
+// from the absolute deadlines in the state.
+func (m *migration) continueAsNew(ctx workflow.Context) error {
+	if err := workflow.Await(ctx, func() bool { return workflow.AllHandlersFinished(ctx) }); err != nil {
+		return err
+	}
+	m.cancelTimer()
+	m.logger.Info("continuing as new", "runs", m.st.Runs, "state", m.st.State)
+	next := m.plan
+	next.Continued = m.st
+	return workflow.NewContinueAsNewError(ctx, WorkflowName, next)
+}
+
+// setState moves to s, records the event and upserts the search attributes.
+func (m *migration) setState(ctx workflow.Context, s State, note string) {
+	now := workflow.Now(ctx)
+	m.st.State = s
+	m.st.UpdatedAt = now
+	m.st.Events = keepLast(append(m.st.Events, Event{At: now, State: s, Step: m.st.Step, Percent: m.st.Percent, Note: note}), keepEvents)
+	m.logger.Info("migration state", "state", s, "step", m.st.Step, "percent", m.st.Percent, "note", note)
+	m.upsertAttributes(ctx)
+}
+
+// upsertAttributes publishes kind, state, percent and id for the UI's list,
+// when the state or the rounded percent changed.
+func (m *migration) upsertAttributes(ctx workflow.Context) {
+	a := attrs{state: m.st.State, percent: int64(math.Round(m.st.Percent))}
+	if a == m.attrs {
+		return
+	}
+	err := workflow.UpsertTypedSearchAttributes(ctx,
+		workflows.KindKey.ValueSet("migration"),
+		workflows.MigrationIDKey.ValueSet(m.plan.MigrationID),
+		workflows.StateKey.ValueSet(string(a.state)),
+		workflows.PercentKey.ValueSet(a.percent),
+	)
+	if err != nil {
+		m.logger.Warn("search attributes not updated", "error", err)
+		return
+	}
+	m.attrs = a
+}
+
+// threshold is the bucket threshold of step i.
+func (m *migration) threshold(i int) int { return cohort.Threshold(m.plan.Steps[i].Percent) }
