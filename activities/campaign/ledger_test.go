@@ -1,0 +1,133 @@
+package campaign
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/imshift/imshift/activities/registry"
+	"github.com/imshift/imshift/internal/testenv"
+)
+
+func TestMain(m *testing.M) { testenv.Main(m) }
+
+// seed registers n devices (alternating providers) and returns their ids.
+func seed(t *testing.T, store *registry.Store, n int) []int64 {
+	t.Helper()
+	ids := make([]int64, n)
+	for i := range n {
+		d := registry.Device{UserID: "u" + string(rune('a'+i%26)), Platform: "android", Provider: "fcm",
+			Token: "fcm-token-000000-" + string(rune('a'+i%26)) + string(rune('a'+i/26))}
+		dev, _, err := store.Upsert(context.Background(), d)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids[i] = dev.ID
+	}
+	return ids
+}
+
+func TestLedgerNeverOverwritesSentAndCountsAttempts(t *testing.T) {
+	pool, _ := testenv.Database(t)
+	l := NewLedger(pool)
+	ctx := context.Background()
+	must := func(err error) {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	must(l.Record(ctx, "c1", []Entry{
+		{DeviceID: 1, Provider: "fcm", Outcome: OutcomeRetrying, Reason: "INTERNAL", Attempts: 1},
+		{DeviceID: 2, Provider: "fcm", Outcome: OutcomeSent, MessageID: "m2", Attempts: 1},
+	}))
+	must(l.Record(ctx, "c1", []Entry{
+		{DeviceID: 1, Provider: "fcm", Outcome: OutcomeSent, MessageID: "m1", Attempts: 1},
+		{DeviceID: 2, Provider: "fcm", Outcome: OutcomeFailed, Reason: "late", Attempts: 1},
+	}))
+	st, err := l.States(ctx, "c1", 0, 10)
+	must(err)
+	if st[1] != (State{OutcomeSent, 2}) {
+		t.Errorf("device 1: %+v, want sent after 2 attempts", st[1])
+	}
+	if st[2] != (State{OutcomeSent, 1}) {
+		t.Errorf("device 2: %+v, a sent row was overwritten", st[2])
+	}
+	other, err := l.States(ctx, "c2", 0, 10)
+	must(err)
+	if len(other) != 0 {
+		t.Errorf("ledger leaks across campaigns: %v", other)
+	}
+}
+
+func TestLedgerTallyAndDeferrals(t *testing.T) {
+	pool, _ := testenv.Database(t)
+	store := registry.New(pool)
+	ids := seed(t, store, 7)
+	l := NewLedger(pool)
+	ctx := context.Background()
+	soon := time.Now().Add(-time.Minute).UTC().Truncate(time.Microsecond)
+	later := time.Now().Add(time.Hour).UTC().Truncate(time.Microsecond)
+	err := l.Record(ctx, "c", []Entry{
+		{DeviceID: ids[0], Provider: "fcm", Outcome: OutcomeSent, Attempts: 1},
+		{DeviceID: ids[1], Provider: "fcm", Outcome: OutcomePruned, Reason: "UNREGISTERED", Attempts: 1},
+		{DeviceID: ids[2], Provider: "fcm", Outcome: OutcomeFailed, Reason: "transient: INTERNAL", Attempts: 10},
+		{DeviceID: ids[3], Provider: "fcm", Outcome: OutcomeRetrying, Attempts: 1},
+		{DeviceID: ids[4], Provider: "fcm", Outcome: OutcomeDeferred, NotBefore: soon},
+		{DeviceID: ids[5], Provider: "fcm", Outcome: OutcomeDeferred, NotBefore: soon},
+		{DeviceID: ids[6], Provider: "fcm", Outcome: OutcomeDeferred, NotBefore: later},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, next, err := l.Tally(ctx, "c", 0, -1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Sent != 1 || c.Pruned != 1 || c.Deferred != 3 || c.Failed["transient: INTERNAL"] != 1 || !next.Equal(soon) {
+		t.Errorf("tally = %+v next %v", c, next)
+	}
+	part, _, err := l.Tally(ctx, "c", ids[0], ids[1])
+	if err != nil || part.Pruned != 1 || part.Sent != 0 {
+		t.Errorf("range tally = %+v, %v", part, err)
+	}
+	b, err := l.DeferredBoundaries(ctx, "c", time.Now(), 0, 1, 10)
+	if err != nil || len(b) != 2 || b[0] != ids[4] || b[1] != ids[5] {
+		t.Errorf("deferred boundaries = %v, %v; want the two due", b, err)
+	}
+	// A due device found dead meanwhile is skipped, not waited for.
+	if _, err := store.Invalidate(ctx, []int64{ids[5]}, "UNREGISTERED"); err != nil {
+		t.Fatal(err)
+	}
+	due, err := l.DueDevices(ctx, "c", time.Now(), 0, ids[6])
+	if err != nil || len(due) != 1 || due[0].ID != ids[4] || due[0].Token == "" {
+		t.Fatalf("due = %+v, %v", due, err)
+	}
+	c, _, _ = l.Tally(ctx, "c", 0, -1)
+	if c.Skipped != 1 || c.Deferred != 2 {
+		t.Errorf("after skipping: %+v", c)
+	}
+}
+
+func TestSpecStoreDetectsAReusedID(t *testing.T) {
+	pool, _ := testenv.Database(t)
+	st := newSpecStore(pool)
+	ctx := context.Background()
+	s := validSpec()
+	h1, err := st.save(ctx, &s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := st.load(ctx, s.CampaignID, h1)
+	if err != nil || got.Message.Localized["de"].Title != "Frühlingsangebot" {
+		t.Fatalf("load = %+v, %v", got, err)
+	}
+	s.Message.Title = "Other"
+	if _, err := st.save(ctx, &s); err != nil {
+		t.Fatal(err)
+	}
+	fresh := newSpecStore(pool)
+	if _, err := fresh.load(ctx, s.CampaignID, h1); err != ErrSpecChanged {
+		t.Errorf("old hash after reuse: %v, want ErrSpecChanged", err)
+	}
+}
