@@ -265,6 +265,10 @@ func TestDeleteIsIdempotent(t *testing.T) {
 	if bad.status != http.StatusBadRequest || bad.body["field"] != "provider" {
 		t.Fatalf("bad provider: %d %s", bad.status, bad.raw)
 	}
+	bad = r.call(t, "DELETE", "/v1/devices", oldToken, map[string]any{"provider": "apns", "token": "not-hex"})
+	if bad.status != http.StatusBadRequest || bad.body["field"] != "token" {
+		t.Fatalf("bad token: %d %s", bad.status, bad.raw)
+	}
 }
 
 func pushBody(user, key string) map[string]any {
