@@ -113,12 +113,14 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.requests[r.URL.Path].Add(1)
-	if !s.wait(r.Context()) {
-		return
-	}
+	// Read the body first: only then does net/http notice a client that
+	// gives up during the wait.
 	body, err := io.ReadAll(io.LimitReader(r.Body, maxBody))
 	if err != nil {
 		w.WriteHeader(http.StatusInternalServerError)
+		return
+	}
+	if !s.wait(r.Context()) {
 		return
 	}
 	if f, ok := s.fault(r.URL.Path, body); ok {
