@@ -1,0 +1,264 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/imshift/imshift/internal/testenv"
+	"github.com/imshift/imshift/simulator/apnssim"
+	"github.com/imshift/imshift/simulator/fcmsim"
+	"github.com/imshift/imshift/simulator/openimsim"
+	"github.com/imshift/imshift/simulator/simtls"
+)
+
+func TestMain(m *testing.M) { testenv.Main(m) }
+
+// buildWorker compiles this command once per test into a temp dir.
+func buildWorker(t *testing.T) string {
+	t.Helper()
+	bin := filepath.Join(t.TempDir(), "worker")
+	out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput()
+	if err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	return bin
+}
+
+// stack is a worker's full environment: simulators over real HTTP(S) and
+// the real PostgreSQL, Redis and Temporal.
+type stack struct {
+	env     []string
+	secrets []string // strings that must never reach a log
+	fcm     *fcmsim.Server
+	metrics string
+	http    string
+}
+
+func freeAddr(t *testing.T) string {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().String()
+}
+
+func newStack(t *testing.T) *stack {
+	t.Helper()
+	dir := t.TempDir()
+	_, dbURL := testenv.Database(t)
+	_, redisURL := testenv.Redis(t)
+	ca, err := simtls.NewCA()
+	if err != nil {
+		t.Fatal(err)
+	}
+	openimSecret := "openim-secret-" + t.Name()
+	openim := httptest.NewServer(openimsim.New(openimsim.Options{Secret: openimSecret}))
+	t.Cleanup(openim.Close)
+
+	fcm := fcmsim.New(fcmsim.Options{ProjectID: "proj"})
+	fcmTS := httptest.NewUnstartedServer(fcm)
+	fcmTS.EnableHTTP2, fcmTS.TLS = true, ca.ServerTLSConfig()
+	fcmTS.StartTLS()
+	t.Cleanup(fcmTS.Close)
+	account, err := fcmsim.ServiceAccountJSON(fcmTS.URL+"/token", "proj")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := fcm.RegisterServiceAccount(account); err != nil {
+		t.Fatal(err)
+	}
+	p8, pub, err := apnssim.GenerateKey()
+	if err != nil {
+		t.Fatal(err)
+	}
+	apnsTS := apnssim.New(apnssim.Options{TeamID: "TEAM000001", KeyID: "KEY0000001", Topic: "com.example.chat", PublicKey: pub}).StartTLS(ca)
+	t.Cleanup(apnsTS.Close)
+
+	files := map[string][]byte{"ca.pem": ca.CertPEM(), "fcm.json": account, "apns.p8": p8}
+	for name, b := range files {
+		if err := os.WriteFile(filepath.Join(dir, name), b, 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var acct struct {
+		PrivateKey string `json:"private_key"`
+	}
+	if err := json.Unmarshal(account, &acct); err != nil {
+		t.Fatal(err)
+	}
+	s := &stack{fcm: fcm, metrics: freeAddr(t), http: freeAddr(t)}
+	apiToken := "api-token-" + strings.Repeat("z", 20)
+	// PostgreSQL here trusts loopback, so a password in the URL is accepted
+	// and must still never be printed.
+	dbURL = strings.Replace(dbURL, "postgres@", "postgres:db-password-xyz@", 1)
+	s.env = append(os.Environ(),
+		"TEMPORAL_ADDRESS="+testenv.TemporalAddress(t),
+		"IMSHIFT_TASK_QUEUE=worker-test-"+fmt.Sprint(time.Now().UnixNano()),
+		"IMSHIFT_DATABASE_URL="+dbURL,
+		"IMSHIFT_REDIS_URL="+redisURL,
+		"IMSHIFT_OPENIM_API_URL="+openim.URL,
+		"IMSHIFT_OPENIM_SECRET="+openimSecret,
+		"IMSHIFT_FCM_CREDENTIALS_FILE="+filepath.Join(dir, "fcm.json"),
+		"IMSHIFT_FCM_PROJECT_ID=proj",
+		"IMSHIFT_FCM_ENDPOINT="+fcmTS.URL,
+		"IMSHIFT_APNS_KEY_FILE="+filepath.Join(dir, "apns.p8"),
+		"IMSHIFT_APNS_KEY_ID=KEY0000001",
+		"IMSHIFT_APNS_TEAM_ID=TEAM000001",
+		"IMSHIFT_APNS_TOPIC=com.example.chat",
+		"IMSHIFT_APNS_ENDPOINT="+apnsTS.URL,
+		"IMSHIFT_TLS_CA_FILE="+filepath.Join(dir, "ca.pem"),
+		"IMSHIFT_API_TOKENS="+apiToken,
+		"IMSHIFT_HTTP_ADDR="+s.http,
+		"IMSHIFT_METRICS_ADDR="+s.metrics,
+	)
+	s.secrets = []string{openimSecret, apiToken, "db-password-xyz", pemBody(acct.PrivateKey), pemBody(string(p8))}
+	return s
+}
+
+// pemBody is a line from the middle of a PEM block: enough to spot a leak.
+func pemBody(p string) string {
+	lines := strings.Split(strings.TrimSpace(p), "\n")
+	return lines[len(lines)/2]
+}
+
+func TestMissingSettingIsOneLineNamingIt(t *testing.T) {
+	bin := buildWorker(t)
+	s := newStack(t)
+	var env []string
+	for _, kv := range s.env {
+		if !strings.HasPrefix(kv, "IMSHIFT_OPENIM_SECRET=") {
+			env = append(env, kv)
+		}
+	}
+	env = append(env, "IMSHIFT_OPENIM_SECRET=")
+	cmd := exec.Command(bin)
+	cmd.Env = env
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	if err := cmd.Run(); err == nil {
+		t.Fatal("worker started without IMSHIFT_OPENIM_SECRET")
+	}
+	got := strings.TrimSpace(stderr.String())
+	if got != "worker: setting IMSHIFT_OPENIM_SECRET: is missing" {
+		t.Fatalf("stderr = %q", got)
+	}
+}
+
+func TestWorkerServesHealthMetricsAndAPIWithoutLeakingSecrets(t *testing.T) {
+	bin := buildWorker(t)
+	s := newStack(t)
+	var logs bytes.Buffer
+	cmd := exec.Command(bin)
+	cmd.Env = s.env
+	cmd.Stdout, cmd.Stderr = &logs, &logs
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer cmd.Process.Kill()
+	waitHealthy(t, "http://"+s.metrics+"/healthz", &logs)
+
+	metrics := get(t, "http://"+s.metrics+"/metrics", "")
+	for _, want := range []string{"temporal_", "imshift_"} {
+		if !strings.Contains(metrics, want) {
+			t.Errorf("/metrics has no %s series", want)
+		}
+	}
+	token := "fcm-token-of-a-real-user-0001"
+	body := `{"userId":"u1","platform":"android","provider":"fcm","token":"` + token + `","appId":"a","locale":"en","timeZone":"UTC"}`
+	if code := post(t, "http://"+s.http+"/v1/devices", "", body); code != http.StatusUnauthorized {
+		t.Fatalf("POST /v1/devices without auth = %d, want 401", code)
+	}
+	if code := post(t, "http://"+s.http+"/v1/devices", "Bearer wrong-"+s.secrets[1], body); code != http.StatusUnauthorized {
+		t.Fatalf("POST /v1/devices with a wrong token = %d, want 401", code)
+	}
+	if code := post(t, "http://"+s.http+"/v1/devices", "Bearer "+s.secrets[1], body); code/100 != 2 {
+		t.Fatalf("POST /v1/devices = %d", code)
+	}
+	push := `{"userId":"u1","category":"otp","title":"Code","body":"123456","ttl":"1m","idempotencyKey":"worker-test-otp-1"}`
+	if code := post(t, "http://"+s.http+"/v1/push", "Bearer "+s.secrets[1], push); code != http.StatusAccepted {
+		t.Fatalf("POST /v1/push = %d", code)
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for s.fcm.Delivered(token) == 0 && time.Now().Before(deadline) {
+		time.Sleep(100 * time.Millisecond)
+	}
+	if n := s.fcm.Delivered(token); n != 1 {
+		t.Fatalf("FCM simulator delivered %d pushes to the device, want 1\n%s", n, logs.String())
+	}
+
+	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Wait(); err != nil {
+		t.Fatalf("worker did not stop cleanly on SIGTERM: %v\n%s", err, logs.String())
+	}
+	out := logs.String()
+	for _, secret := range append(s.secrets, token) {
+		if strings.Contains(out, secret) {
+			t.Errorf("logs contain a secret or device token (%d chars)", len(secret))
+		}
+	}
+	if !strings.Contains(out, "worker started") {
+		t.Errorf("logs lack the start line:\n%s", out)
+	}
+}
+
+func waitHealthy(t *testing.T, url string, logs *bytes.Buffer) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for time.Now().Before(deadline) {
+		resp, err := http.Get(url)
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return
+			}
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	t.Fatalf("worker never became healthy:\n%s", logs.String())
+}
+
+func get(t *testing.T, url, auth string) string {
+	t.Helper()
+	req, _ := http.NewRequestWithContext(context.Background(), http.MethodGet, url, nil)
+	if auth != "" {
+		req.Header.Set("Authorization", auth)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return string(b)
+}
+
+func post(t *testing.T, url, auth, body string) int {
+	t.Helper()
+	req, _ := http.NewRequestWithContext(context.Background(), http.MethodPost, url, strings.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	if auth != "" {
+		req.Header.Set("Authorization", auth)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	return resp.StatusCode
+}
