@@ -143,6 +143,7 @@ func (m *migration) run(ctx workflow.Context) (Status, error) {
 	if err := workflow.Await(ctx, func() bool { return workflow.AllHandlersFinished(ctx) }); err != nil {
 		return *m.st, err
 	}
+	m.drainSignals(ctx) // late signals are answered too: rejected, on the record
 	m.refreshNextAction()
 	return *m.st, nil
 }
@@ -210,6 +211,7 @@ func (m *migration) continueAsNew(ctx workflow.Context) error {
 		return err
 	}
 	m.cancelTimer()
+	m.refreshNextAction()
 	m.logger.Info("continuing as new", "runs", m.st.Runs, "state", m.st.State)
 	next := m.plan
 	next.Continued = m.st
