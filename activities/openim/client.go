@@ -9,6 +9,7 @@ import (
 	"io"
 	"math/rand/v2"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"sync"
@@ -31,14 +32,11 @@ type Client struct {
 	secret string
 	hc     *http.Client
 	now    func() time.Time
+	cfgErr error // a Config no call can succeed with
 
-	mu  sync.Mutex // guards tok; held while fetching so one fetch serves all
-	tok cachedToken
-}
-
-type cachedToken struct {
-	value     string
-	refreshAt time.Time
+	fetching chan struct{} // one token fetch at a time serves all callers
+	mu       sync.Mutex    // guards tok
+	tok      cachedToken
 }
 
 // maxResponse bounds a response body; the server's own bound is 8 MiB.
@@ -53,12 +51,27 @@ func New(cfg Config) *Client {
 		hc = &http.Client{Timeout: 30 * time.Second, Transport: tr}
 	}
 	return &Client{
-		base:   strings.TrimRight(cfg.BaseURL, "/"),
-		admin:  cfg.AdminUserID,
-		secret: cfg.Secret,
-		hc:     hc,
-		now:    time.Now,
+		base:     strings.TrimRight(cfg.BaseURL, "/"),
+		admin:    cfg.AdminUserID,
+		secret:   cfg.Secret,
+		hc:       hc,
+		now:      time.Now,
+		cfgErr:   checkConfig(cfg),
+		fetching: make(chan struct{}, 1),
 	}
+}
+
+func checkConfig(cfg Config) error {
+	u, err := url.Parse(cfg.BaseURL)
+	switch {
+	case err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "":
+		return invalidf("BaseURL %q is not an http(s) URL", cfg.BaseURL)
+	case cfg.AdminUserID == "":
+		return invalidf("AdminUserID is empty")
+	case cfg.Secret == "":
+		return invalidf("Secret is empty")
+	}
+	return nil
 }
 
 // call posts with the admin token and retries once with a new token when the
@@ -77,39 +90,6 @@ func (c *Client) call(ctx context.Context, path string, in, out any) error {
 		return err
 	}
 	return c.post(ctx, path, tok, in, out)
-}
-
-func (c *Client) adminToken(ctx context.Context) (string, error) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.tok.value != "" && c.now().Before(c.tok.refreshAt) {
-		return c.tok.value, nil
-	}
-	var reply struct {
-		Token             string `json:"token"`
-		ExpireTimeSeconds int64  `json:"expireTimeSeconds"`
-	}
-	req := struct {
-		Secret string `json:"secret"`
-		UserID string `json:"userID"`
-	}{c.secret, c.admin}
-	if err := c.post(ctx, pathGetAdminToken, "", req, &reply); err != nil {
-		return "", err
-	}
-	if reply.Token == "" {
-		return "", &Error{Path: pathGetAdminToken, HTTPStatus: http.StatusOK, Msg: "BadResponse", Dlt: "no token in the reply"}
-	}
-	c.tok = cachedToken{value: reply.Token, refreshAt: refreshAt(reply.Token, reply.ExpireTimeSeconds, c.now())}
-	return reply.Token, nil
-}
-
-// dropToken forgets tok unless another caller has already replaced it.
-func (c *Client) dropToken(tok string) {
-	c.mu.Lock()
-	if c.tok.value == tok {
-		c.tok = cachedToken{}
-	}
-	c.mu.Unlock()
 }
 
 // post sends one request. token "" sends no token header (get_admin_token).

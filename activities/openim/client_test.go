@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/golang-jwt/jwt/v5"
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
 	"github.com/imshift/imshift/simulator/openimsim"
@@ -348,6 +349,70 @@ func TestFCMUpdateToken(t *testing.T) {
 func must(t *testing.T, err error) {
 	t.Helper()
 	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestConfigErrorsAreRefusedLocally(t *testing.T) {
+	e := newEnv(t, openimsim.Options{})
+	for _, cfg := range []Config{
+		{BaseURL: "openim:10002", AdminUserID: "imAdmin", Secret: "s"},
+		{BaseURL: "ftp://openim", AdminUserID: "imAdmin", Secret: "s"},
+		{BaseURL: e.url, Secret: "s"},
+		{BaseURL: e.url, AdminUserID: "imAdmin"},
+	} {
+		_, err := New(cfg).AccountCheck(context.Background(), []string{"a"})
+		if !errors.Is(err, ErrInvalidArgument) || IsRetryable(err) {
+			t.Fatalf("%+v: %v", cfg, err)
+		}
+	}
+	if n := e.totalRequests(); n != 0 {
+		t.Fatalf("%d requests sent", n)
+	}
+}
+
+func TestRefreshAt(t *testing.T) {
+	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	sim := openimsim.New(openimsim.Options{TokenTTL: 10 * time.Hour})
+	srv := httptest.NewServer(sim)
+	defer srv.Close()
+	c := New(Config{BaseURL: srv.URL, AdminUserID: "imAdmin", Secret: "openIM123"})
+	tok, err := c.adminToken(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var cl jwt.RegisteredClaims
+	if _, _, err := jwt.NewParser().ParseUnverified(tok, &cl); err != nil {
+		t.Fatal(err)
+	}
+	issued := cl.IssuedAt.Time
+	// A 10-hour JWT is replaced an hour before its exp, whatever the TTL says.
+	if got := refreshAt(tok, 1, issued); !got.Equal(issued.Add(9 * time.Hour)) {
+		t.Fatalf("from the JWT: %v, want %v", got, issued.Add(9*time.Hour))
+	}
+	if got := refreshAt("opaque", 1000, now); !got.Equal(now.Add(900 * time.Second)) {
+		t.Fatalf("from the TTL: %v", got)
+	}
+	if got := refreshAt("opaque", 0, now); got.Before(now.AddDate(50, 0, 0)) {
+		t.Fatalf("no expiry known: %v", got)
+	}
+	if got := refreshAt("opaque", 10, now); !got.Equal(now.Add(minTokenUse)) {
+		t.Fatalf("a token is kept for at least a minute: %v", got)
+	}
+}
+
+func TestDataAbsentOrNull(t *testing.T) {
+	e := newEnv(t, openimsim.Options{})
+	out := []OnlineStatus{{UserID: "keep"}}
+	// The server answers "data": null for an empty list.
+	if err := e.c.call(context.Background(), pathGetUsersOnlineStatus, rawJSON(`{"userIDs":[]}`), &out); err != nil {
+		t.Fatal(err)
+	}
+	if len(out) != 1 || out[0].UserID != "keep" {
+		t.Fatalf("null data leaves out alone: %+v", out)
+	}
+	// And leaves "data" out when the reply has no fields.
+	if err := e.c.ForceLogout(context.Background(), "nobody", PlatformIOS); err != nil {
 		t.Fatal(err)
 	}
 }
