@@ -45,6 +45,8 @@ bin/worker setup
 psql "$IMSHIFT_DATABASE_URL" -q -v n="$DEMO_USERS" -f scripts/demo-seed.sql
 bin/worker >"$state/worker.log" 2>&1 &
 pids+=($!)
+bin/simulator population --migration-id demo >"$state/population.log" 2>&1 &
+pids+=($!)
 for _ in $(seq 1 60); do
   curl -fs http://127.0.0.1:9090/healthz >/dev/null 2>&1 && break
   sleep 1
@@ -57,6 +59,7 @@ ready
   Temporal UI     http://localhost:8233   (Start Workflow: task queue imshift, type TrafficMigration or PushCampaign)
   Device/push API http://127.0.0.1:8080   (Authorization: Bearer $IMSHIFT_API_TOKENS)
   Metrics, health http://127.0.0.1:9090/metrics  /healthz
+  Legacy clients  http://127.0.0.1:10080/stats   (POST /success-rate {"rate":0.2} makes a cohort fail)
   Logs            $state/*.log      Demo users: $DEMO_USERS in imshift.demo_users, devices in imshift.devices
 
 Try (another shell: source $state/sim/env.sh; export TEMPORAL_ADDRESS=127.0.0.1:7233):
@@ -66,6 +69,7 @@ Try (another shell: source $state/sim/env.sh; export TEMPORAL_ADDRESS=127.0.0.1:
   bin/temporal workflow query --workflow-id migration-demo --type status
   bin/starter campaign start -f examples/campaign-demo.json
   bin/starter campaign watch demo-sale
+  curl -H "Authorization: Bearer $IMSHIFT_API_TOKENS" -d '{"userId":"demo_000002","category":"otp","title":"Code","body":"123456","ttl":"5m","idempotencyKey":"otp-1"}' http://127.0.0.1:8080/v1/push
 
 Ctrl-C stops everything started here.
 MSG

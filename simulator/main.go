@@ -4,6 +4,9 @@
 // to them: the CA certificate, an FCM service-account file whose token_uri
 // points at the FCM simulator, an APNs .p8 key, and env.sh with the matching
 // IMSHIFT_* settings. Keys are made fresh on every start and never committed.
+//
+// `simulator population` runs the simulated legacy clients instead (see
+// population.go).
 package main
 
 import (
@@ -51,9 +54,14 @@ func parseFlags() flags {
 }
 
 func main() {
-	f := parseFlags()
 	log := slog.New(slog.NewTextHandler(os.Stderr, nil))
-	if err := run(f, log); err != nil {
+	var err error
+	if len(os.Args) > 1 && os.Args[1] == "population" {
+		err = population(os.Args[2:], log)
+	} else {
+		err = run(parseFlags(), log)
+	}
+	if err != nil {
 		fmt.Fprintln(os.Stderr, "simulator:", err)
 		os.Exit(1)
 	}
