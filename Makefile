@@ -21,3 +21,8 @@ bin/temporal:
 ## build: bin/worker, bin/starter, bin/simulator
 build:
 	$(GO) build -o bin/ ./worker ./starter ./simulator
+
+## bench-provision: provision USERS (default 1 000 000) directory users through the OpenIM client and a simulator process
+USERS ?= 1000000
+bench-provision:
+	$(GO) run ./bench/provision -users $(USERS)
