@@ -54,6 +54,8 @@ func main() {
 	}
 	root.PersistentFlags().StringVar(&a.taskQueue, "task-queue", a.taskQueue, "task queue of the imshift worker (IMSHIFT_TASK_QUEUE)")
 	root.AddCommand(devicesCommand(a))
+	root.AddCommand(campaignCommand(a))
+	root.AddCommand(scheduleCommand(a))
 	err := root.Execute()
 	a.close()
 	if err != nil {

@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	enumspb "go.temporal.io/api/enums/v1"
+	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/temporal"
 
 	"github.com/imshift/imshift/activities/campaign"
@@ -311,4 +313,73 @@ func TestCampaignE2ECredentialsPauseUntilResumed(t *testing.T) {
 			t.Fatalf("device %d delivered %d times", d.ID, r.delivered(d))
 		}
 	}
+}
+
+func TestCampaignE2EScheduleFiresAndASecondTriggerForTheSameTimeSendsNothing(t *testing.T) {
+	r := newRig(t)
+	r.startWorker(t)
+	devices := r.seed(t, seedSpec{FCM: 20, APNs: 20})
+	ctx := context.Background()
+	// Once an hour, the next time a few seconds from now.
+	fire := time.Now().UTC().Add(4 * time.Second).Truncate(time.Second)
+	id := "digest-" + strings.ToLower(strings.ReplaceAll(t.Name(), "/", "-"))[:20]
+	c := spec("")
+	opts := push.ScheduleOptions(push.CampaignSchedule{
+		ID: id,
+		Spec: client.ScheduleSpec{Intervals: []client.ScheduleIntervalSpec{{
+			Every: time.Hour, Offset: fire.Sub(fire.Truncate(time.Hour))}}},
+		Campaign: c, TaskQueue: r.TaskQueue,
+	})
+	h, err := r.Temporal.ScheduleClient().Create(ctx, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = h.Delete(context.Background()) })
+
+	wantWorkflow := push.CampaignWorkflowID(id + "-" + fire.Format(time.RFC3339))
+	first, firstRun := waitForScheduledRun(t, h, 1)
+	if first != wantWorkflow {
+		t.Fatalf("scheduled run is %s, want %s", first, wantWorkflow)
+	}
+	p := r.finish(t, r.Temporal.GetWorkflow(ctx, first, ""))
+	if p.CampaignID != id+"-"+fire.Format(time.RFC3339) || p.Sent != 40 {
+		t.Fatalf("first run: %+v", p)
+	}
+	// The same scheduled time again, as a backfill (a retried or re-triggered
+	// run for that time looks the same to the campaign).
+	err = h.Backfill(ctx, client.ScheduleBackfillOptions{Backfill: []client.ScheduleBackfill{{
+		Start: fire.Add(-time.Second), End: fire.Add(time.Second), Overlap: enumspb.SCHEDULE_OVERLAP_POLICY_ALLOW_ALL}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	second, secondRun := waitForScheduledRun(t, h, 2)
+	if second != first || secondRun == firstRun {
+		t.Fatalf("the backfill for the same time ran as %s/%s, want a new run of %s", second, secondRun, first)
+	}
+	p = r.finish(t, r.Temporal.GetWorkflow(ctx, second, secondRun))
+	if p.State != push.CampaignCompleted || p.CampaignID != id+"-"+fire.Format(time.RFC3339) {
+		t.Errorf("second run: %+v", p)
+	}
+	for _, d := range devices {
+		if got := r.delivered(d); got != 1 {
+			t.Fatalf("device %d delivered %d times, want exactly once over both runs", d.ID, got)
+		}
+	}
+}
+
+// waitForScheduledRun waits until the schedule has started n runs and
+// returns the workflow and run id of the latest.
+func waitForScheduledRun(t *testing.T, h client.ScheduleHandle, n int) (string, string) {
+	t.Helper()
+	var id, run string
+	waitFor(t, "a scheduled run", func() bool {
+		d, err := h.Describe(context.Background())
+		if err != nil || d.Info.NumActions < n || len(d.Info.RecentActions) == 0 {
+			return false
+		}
+		last := d.Info.RecentActions[len(d.Info.RecentActions)-1]
+		id, run = last.StartWorkflowResult.WorkflowID, last.StartWorkflowResult.FirstExecutionRunID
+		return true
+	})
+	return id, run
 }

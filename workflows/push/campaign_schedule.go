@@ -18,12 +18,15 @@ var (
 	scheduledStartKey = temporal.NewSearchAttributeKeyTime("TemporalScheduledStartTime")
 )
 
-// ScheduledTimeFormat is how a scheduled run's time appears in its campaign id.
-const ScheduledTimeFormat = "20060102T150405Z"
+// ScheduledTimeFormat is how a scheduled run's time appears in its campaign
+// id: as Temporal appends it to the run's workflow id, so the campaign of
+// workflow "campaign-weekly-digest-2027-03-01T08:00:00Z" is
+// "weekly-digest-2027-03-01T08:00:00Z".
+const ScheduledTimeFormat = time.RFC3339
 
 // scheduledCampaignID gives a run started by a schedule its own campaign id:
 // the input's campaignId (or the schedule id when empty) and the run's
-// scheduled time, e.g. "weekly-digest-20270301T080000Z". The ledger is keyed
+// scheduled time, e.g. "weekly-digest-2027-03-01T08:00:00Z". The ledger is keyed
 // by campaign id, so a retried run, a backfill or a second trigger for the
 // same scheduled time sends nothing twice. Other runs keep the id as given.
 func scheduledCampaignID(ctx workflow.Context, given string) string {

@@ -1,0 +1,260 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+	enumspb "go.temporal.io/api/enums/v1"
+	"go.temporal.io/api/serviceerror"
+	"go.temporal.io/sdk/temporal"
+
+	"github.com/imshift/imshift/workflows/push"
+)
+
+// campaignCommand groups the PushCampaign verbs. Each has a plain
+// `temporal workflow` equivalent (docs/campaigns.md).
+func campaignCommand(a *app) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "campaign",
+		Short: "Start and steer push campaigns (workflow PushCampaign)",
+	}
+	cmd.AddCommand(
+		campaignStartCommand(a),
+		campaignStatusCommand(a),
+		campaignSignalCommand(a, push.SignalPause, "Pause sending; in-flight provider calls finish"),
+		campaignSignalCommand(a, push.SignalResume, "Resume a paused campaign"),
+		campaignCancelCommand(a),
+		campaignWatchCommand(a),
+	)
+	return cmd
+}
+
+// readCampaign reads a campaign JSON file ("-" is stdin). Unknown fields are
+// refused: a misspelt "quietHour" must not silently disable quiet hours.
+func readCampaign(path string) (push.Campaign, error) {
+	var c push.Campaign
+	var r io.Reader = os.Stdin
+	if path != "-" {
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return c, err
+		}
+		r = bytes.NewReader(b)
+	}
+	dec := json.NewDecoder(r)
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&c); err != nil {
+		return c, fmt.Errorf("%s: not a campaign: %w", path, err)
+	}
+	return c, nil
+}
+
+func campaignStartCommand(a *app) *cobra.Command {
+	var file string
+	cmd := &cobra.Command{
+		Use:   "start -f campaign.json",
+		Short: "Validate a campaign and start it (workflow id campaign-<campaignId>)",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			c, err := readCampaign(file)
+			if err != nil {
+				return err
+			}
+			if err := push.ValidateCampaign(c); err != nil {
+				return fmt.Errorf("invalid campaign: %w", err)
+			}
+			tc, err := a.client(cmd.Context())
+			if err != nil {
+				return err
+			}
+			run, err := tc.ExecuteWorkflow(cmd.Context(), push.StartCampaignOptions(c.CampaignID, a.taskQueue), push.PushCampaignName, c)
+			var started *serviceerror.WorkflowExecutionAlreadyStarted
+			if errors.As(err, &started) {
+				return fmt.Errorf("campaign %s is already running", c.CampaignID)
+			}
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "started campaign %s: workflow %s run %s\nwatch it: starter campaign watch %s\n",
+				c.CampaignID, run.GetID(), run.GetRunID(), c.CampaignID)
+			return nil
+		},
+	}
+	cmd.Flags().StringVarP(&file, "file", "f", "", "campaign JSON file (- for stdin)")
+	_ = cmd.MarkFlagRequired("file")
+	return cmd
+}
+
+func campaignStatusCommand(a *app) *cobra.Command {
+	var asJSON bool
+	cmd := &cobra.Command{
+		Use:   "status <campaignId>",
+		Short: "Show a campaign's progress (query progress)",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			p, _, err := a.campaignProgress(cmd.Context(), args[0])
+			if err != nil {
+				return err
+			}
+			if asJSON {
+				enc := json.NewEncoder(cmd.OutOrStdout())
+				enc.SetIndent("", "  ")
+				return enc.Encode(p)
+			}
+			printProgress(cmd.OutOrStdout(), p)
+			return nil
+		},
+	}
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print the progress query's JSON")
+	return cmd
+}
+
+func campaignSignalCommand(a *app, signal, short string) *cobra.Command {
+	return &cobra.Command{
+		Use:   signal + " <campaignId>",
+		Short: short + " (signal " + signal + ")",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return a.signalCampaign(cmd, args[0], signal, nil)
+		},
+	}
+}
+
+func campaignCancelCommand(a *app) *cobra.Command {
+	var reason string
+	cmd := &cobra.Command{
+		Use:   "cancel <campaignId> --reason text",
+		Short: "Stop a campaign for good (signal cancel); what was sent stays recorded",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return a.signalCampaign(cmd, args[0], push.SignalCancel, push.CancelRequest{Reason: reason})
+		},
+	}
+	cmd.Flags().StringVar(&reason, "reason", "", "why, shown in progress")
+	_ = cmd.MarkFlagRequired("reason")
+	return cmd
+}
+
+func (a *app) signalCampaign(cmd *cobra.Command, campaignID, signal string, arg any) error {
+	tc, err := a.client(cmd.Context())
+	if err != nil {
+		return err
+	}
+	if err := tc.SignalWorkflow(cmd.Context(), push.CampaignWorkflowID(campaignID), "", signal, arg); err != nil {
+		return fmt.Errorf("signal %s to campaign %s: %w", signal, campaignID, err)
+	}
+	fmt.Fprintf(cmd.OutOrStdout(), "sent %s to campaign %s\n", signal, campaignID)
+	return nil
+}
+
+func campaignWatchCommand(a *app) *cobra.Command {
+	var every time.Duration
+	cmd := &cobra.Command{
+		Use:   "watch <campaignId>",
+		Short: "Show a live progress bar until the campaign ends",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			out := cmd.OutOrStdout()
+			for {
+				p, closed, err := a.campaignProgress(cmd.Context(), args[0])
+				if err != nil {
+					return err
+				}
+				fmt.Fprintf(out, "\r\033[K%s", progressLine(p))
+				if closed {
+					fmt.Fprintln(out)
+					if p.Reason != "" {
+						fmt.Fprintln(out, p.Reason)
+					}
+					return nil
+				}
+				select {
+				case <-cmd.Context().Done():
+					fmt.Fprintln(out)
+					return nil
+				case <-time.After(every):
+				}
+			}
+		},
+	}
+	cmd.Flags().DurationVar(&every, "every", time.Second, "refresh interval")
+	return cmd
+}
+
+// campaignProgress returns the campaign's progress and whether its workflow
+// has closed. A closed campaign's progress is its result (or a failure's
+// details), so watching needs no worker once it is over.
+func (a *app) campaignProgress(ctx context.Context, campaignID string) (push.Progress, bool, error) {
+	var p push.Progress
+	tc, err := a.client(ctx)
+	if err != nil {
+		return p, false, err
+	}
+	id := push.CampaignWorkflowID(campaignID)
+	d, err := tc.DescribeWorkflowExecution(ctx, id, "")
+	if err != nil {
+		return p, false, fmt.Errorf("campaign %s: %w", campaignID, err)
+	}
+	status := d.GetWorkflowExecutionInfo().GetStatus()
+	switch status {
+	case enumspb.WORKFLOW_EXECUTION_STATUS_RUNNING:
+		v, err := tc.QueryWorkflow(ctx, id, "", push.QueryProgress)
+		if err != nil {
+			return p, false, fmt.Errorf("query campaign %s: %w", campaignID, err)
+		}
+		return p, false, v.Get(&p)
+	case enumspb.WORKFLOW_EXECUTION_STATUS_COMPLETED:
+		return p, true, tc.GetWorkflow(ctx, id, "").Get(ctx, &p)
+	}
+	err = tc.GetWorkflow(ctx, id, "").Get(ctx, &p)
+	var appErr *temporal.ApplicationError
+	if errors.As(err, &appErr) && appErr.HasDetails() && appErr.Details(&p) == nil {
+		return p, true, nil
+	}
+	p.CampaignID, p.State = campaignID, strings.ToLower(strings.TrimPrefix(status.String(), "WORKFLOW_EXECUTION_STATUS_"))
+	if err != nil {
+		p.Reason = err.Error()
+	}
+	return p, true, nil
+}
+
+// progressLine is one line: a bar of settled devices and the figures.
+func progressLine(p push.Progress) string {
+	const width = 30
+	done := p.Targeted - p.Remaining
+	frac := 1.0
+	if p.Targeted > 0 {
+		frac = float64(done) / float64(p.Targeted)
+	}
+	n := int(frac * width)
+	bar := strings.Repeat("#", n) + strings.Repeat("-", width-n)
+	line := fmt.Sprintf("[%s] %3.0f%% %s  sent %d  pruned %d  failed %d  deferred %d  remaining %d  %.0f/s",
+		bar, frac*100, p.State, p.Sent, p.Pruned, p.FailedTotal, p.Deferred, p.Remaining, p.Rate)
+	if p.ETA != "" {
+		line += "  eta " + p.ETA
+	}
+	return line
+}
+
+func printProgress(w io.Writer, p push.Progress) {
+	fmt.Fprintf(w, "campaign   %s\nstate      %s\n", p.CampaignID, p.State)
+	if p.Reason != "" {
+		fmt.Fprintf(w, "reason     %s\n", p.Reason)
+	}
+	fmt.Fprintf(w, "targeted   %d %v\nsent       %d\npruned     %d\nfailed     %d %v\ndeferred   %d\nremaining  %d\nrate       %.0f/s\n",
+		p.Targeted, p.Audience, p.Sent, p.Pruned, p.FailedTotal, p.Failed, p.Deferred, p.Remaining, p.Rate)
+	if p.ETA != "" {
+		fmt.Fprintf(w, "eta        %s\n", p.ETA)
+	}
+	for _, pr := range p.Problems {
+		fmt.Fprintf(w, "problem    %s %s (%s)\n", pr.Provider, pr.Reason, pr.Class)
+	}
+}
