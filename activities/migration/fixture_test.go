@@ -4,8 +4,8 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
-	"os"
 	"net/http/httptest"
+	"os"
 	"testing"
 	"time"
 
