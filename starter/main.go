@@ -56,6 +56,7 @@ func main() {
 	root.AddCommand(devicesCommand(a))
 	root.AddCommand(campaignCommand(a))
 	root.AddCommand(scheduleCommand(a))
+	root.AddCommand(newMigrationCmd(a))
 	err := root.Execute()
 	a.close()
 	if err != nil {

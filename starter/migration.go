@@ -1,0 +1,351 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+	enumspb "go.temporal.io/api/enums/v1"
+	"go.temporal.io/api/serviceerror"
+
+	"github.com/imshift/imshift/workflows/migration"
+)
+
+// newMigrationCmd groups the TrafficMigration verbs. Each is a plain signal
+// or query; docs/migration.md gives the `temporal workflow` equivalents.
+func newMigrationCmd(a *app) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "migration",
+		Short: "Start and steer traffic migrations to OpenIM (workflow TrafficMigration)",
+	}
+	cmd.AddCommand(
+		migrationStartCmd(a),
+		migrationStatusCmd(a),
+		migrationSignalCmd(a, migration.SignalPause, "Hold the migration where it is; routing stays", "reason"),
+		migrationSignalCmd(a, migration.SignalResume, "Continue a paused migration", ""),
+		migrationPromoteCmd(a),
+		migrationSignalCmd(a, migration.SignalAbort, "Take everyone back to Socket.IO and end the migration", "reason"),
+		migrationSignalCmd(a, migration.SignalRetry, "Re-attempt the failed step after an automatic rollback", ""),
+		migrationWatchCmd(a),
+	)
+	return cmd
+}
+
+// readPlan reads a plan JSON file ("-" is stdin). Unknown fields are
+// refused: a misspelt "failurLimit" must not silently mean 0.
+func readPlan(path string) (migration.Plan, error) {
+	var p migration.Plan
+	var r io.Reader = os.Stdin
+	if path != "-" {
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return p, err
+		}
+		r = bytes.NewReader(b)
+	}
+	dec := json.NewDecoder(r)
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&p); err != nil {
+		return p, fmt.Errorf("%s: not a migration plan: %w", path, err)
+	}
+	return p, nil
+}
+
+func migrationStartCmd(a *app) *cobra.Command {
+	var file string
+	var dryRun bool
+	cmd := &cobra.Command{
+		Use:   "start -f plan.json",
+		Short: "Validate a plan and start it (workflow id migration-<migrationId>)",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			p, err := readPlan(file)
+			if err != nil {
+				return err
+			}
+			p.DryRun = p.DryRun || dryRun
+			if err := migration.Validate(p); err != nil {
+				return fmt.Errorf("invalid plan: %w", err)
+			}
+			tc, err := a.client(cmd.Context())
+			if err != nil {
+				return err
+			}
+			run, err := tc.ExecuteWorkflow(cmd.Context(), migration.StartOptions(p.MigrationID, a.taskQueue), migration.WorkflowName, p)
+			var started *serviceerror.WorkflowExecutionAlreadyStarted
+			if errors.As(err, &started) {
+				return fmt.Errorf("migration %s is already running", p.MigrationID)
+			}
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "started migration %s: workflow %s run %s\nwatch it: starter migration watch %s\n",
+				p.MigrationID, run.GetID(), run.GetRunID(), p.MigrationID)
+			return nil
+		},
+	}
+	cmd.Flags().StringVarP(&file, "file", "f", "", "plan JSON file (- for stdin)")
+	cmd.Flags().BoolVar(&dryRun, "dry-run", false, "only compute and report the cohort sizes")
+	_ = cmd.MarkFlagRequired("file")
+	return cmd
+}
+
+func migrationStatusCmd(a *app) *cobra.Command {
+	var asJSON bool
+	cmd := &cobra.Command{
+		Use:   "status <migrationId>",
+		Short: "Show a migration's state (query status)",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			st, closed, err := a.migrationStatus(cmd.Context(), args[0])
+			if err != nil {
+				return err
+			}
+			if asJSON {
+				enc := json.NewEncoder(cmd.OutOrStdout())
+				enc.SetIndent("", "  ")
+				return enc.Encode(st)
+			}
+			printStatus(cmd.OutOrStdout(), st, closed)
+			return nil
+		},
+	}
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print the status query's JSON")
+	return cmd
+}
+
+// migrationSignalCmd is a verb that is one signal; reasonFlag names its
+// --reason flag, if it has one.
+func migrationSignalCmd(a *app, signal, short, reasonFlag string) *cobra.Command {
+	var reason string
+	cmd := &cobra.Command{
+		Use:   signal + " <migrationId>",
+		Short: short + " (signal " + signal + ")",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			var payload any
+			switch signal {
+			case migration.SignalPause:
+				payload = migration.PauseSignal{Reason: reason}
+			case migration.SignalAbort:
+				payload = migration.AbortSignal{Reason: reason}
+			}
+			return a.signalMigration(cmd, args[0], signal, payload)
+		},
+	}
+	if reasonFlag != "" {
+		cmd.Flags().StringVar(&reason, reasonFlag, "", "why, kept in the status")
+		_ = cmd.MarkFlagRequired(reasonFlag)
+	}
+	return cmd
+}
+
+func migrationPromoteCmd(a *app) *cobra.Command {
+	var full bool
+	cmd := &cobra.Command{
+		Use:   "promote <migrationId> [--full]",
+		Short: "Skip the current bake or approval; --full jumps to the last step (signal promote)",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return a.signalMigration(cmd, args[0], migration.SignalPromote, migration.PromoteSignal{Full: full})
+		},
+	}
+	cmd.Flags().BoolVar(&full, "full", false, "go straight to the last step (100 %)")
+	return cmd
+}
+
+// signalMigration sends the signal, then watches the status briefly to say
+// whether the workflow applied it or rejected it (a signal cannot answer).
+func (a *app) signalMigration(cmd *cobra.Command, migrationID, signal string, payload any) error {
+	ctx := cmd.Context()
+	before, closed, err := a.migrationStatus(ctx, migrationID)
+	if err != nil {
+		return err
+	}
+	if closed {
+		return fmt.Errorf("migration %s has ended (%s); nothing to %s", migrationID, before.State, signal)
+	}
+	tc, err := a.client(ctx)
+	if err != nil {
+		return err
+	}
+	if err := tc.SignalWorkflow(ctx, migration.WorkflowID(migrationID), "", signal, payload); err != nil {
+		return fmt.Errorf("signal %s to migration %s: %w", signal, migrationID, err)
+	}
+	out := cmd.OutOrStdout()
+	fmt.Fprintf(out, "sent %s to migration %s\n", signal, migrationID)
+	deadline := time.Now().Add(5 * time.Second)
+	for time.Now().Before(deadline) {
+		after, _, err := a.migrationStatus(ctx, migrationID)
+		if err != nil {
+			return err
+		}
+		if len(after.RejectedSignals) > 0 && rejectedSince(after, before) {
+			r := after.RejectedSignals[len(after.RejectedSignals)-1]
+			return fmt.Errorf("%s rejected in state %s: %s", r.Name, r.State, r.Reason)
+		}
+		if len(after.Events) > 0 && !sameLastEvent(after, before) {
+			e := after.Events[len(after.Events)-1]
+			fmt.Fprintf(out, "now %s, step %d at %v%%: %s\n", e.State, e.Step, e.Percent, e.Note)
+			return nil
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	fmt.Fprintln(out, "the workflow has not acted on it yet (is a worker running, or a routing flip in flight?)")
+	return nil
+}
+
+func rejectedSince(after, before migration.Status) bool {
+	n, m := len(after.RejectedSignals), len(before.RejectedSignals)
+	return n > m || n > 0 && m > 0 && !after.RejectedSignals[n-1].At.Equal(before.RejectedSignals[m-1].At)
+}
+
+func sameLastEvent(after, before migration.Status) bool {
+	if len(before.Events) == 0 {
+		return false
+	}
+	a, b := after.Events[len(after.Events)-1], before.Events[len(before.Events)-1]
+	return a.At.Equal(b.At) && a.State == b.State && a.Note == b.Note
+}
+
+func migrationWatchCmd(a *app) *cobra.Command {
+	var every time.Duration
+	cmd := &cobra.Command{
+		Use:   "watch <migrationId>",
+		Short: "Print state, percent and analysis changes until the migration ends",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			out := cmd.OutOrStdout()
+			var seen watchMark
+			for {
+				st, closed, err := a.migrationStatus(cmd.Context(), args[0])
+				if err != nil {
+					return err
+				}
+				seen = printChanges(out, st, seen)
+				if closed || st.State.Terminal() {
+					fmt.Fprintf(out, "migration %s ended: %s\n", st.MigrationID, st.State)
+					return nil
+				}
+				select {
+				case <-cmd.Context().Done():
+					return nil
+				case <-time.After(every):
+				}
+			}
+		},
+	}
+	cmd.Flags().DurationVar(&every, "every", 2*time.Second, "refresh interval")
+	return cmd
+}
+
+// watchMark is what watch has printed already.
+type watchMark struct {
+	event, analysis, rejected time.Time
+}
+
+// printChanges prints the events, analyses and rejections newer than seen,
+// oldest first, and returns the new mark.
+func printChanges(w io.Writer, st migration.Status, seen watchMark) watchMark {
+	next := seen
+	for _, e := range st.Events {
+		if e.At.After(seen.event) {
+			fmt.Fprintf(w, "%s  %-17s step %d  %6v%%  %s\n", e.At.Format(time.RFC3339), e.State, e.Step, e.Percent, e.Note)
+			next.event = e.At
+		}
+	}
+	for _, an := range st.Analyses {
+		if an.At.After(seen.analysis) {
+			fmt.Fprintf(w, "%s  analysis %-7s sampled %d  openim %d (%.2f)  legacy %d (%.2f)  prov.errors %.4f  %s\n",
+				an.At.Format(time.RFC3339), an.Result, an.Sampled, an.OpenIMOnline, an.OpenIMOnlineRatio,
+				an.LegacyOnline, an.LegacyOnlineRatio, an.ProvisionErrorRatio, strings.Join(append(an.Reasons, an.Error), " "))
+			next.analysis = an.At
+		}
+	}
+	for _, r := range st.RejectedSignals {
+		if r.At.After(seen.rejected) {
+			fmt.Fprintf(w, "%s  rejected %s in %s: %s\n", r.At.Format(time.RFC3339), r.Name, r.State, r.Reason)
+			next.rejected = r.At
+		}
+	}
+	return next
+}
+
+// migrationStatus returns the status and whether the workflow has closed: a
+// running one is queried, a completed one's result is its final status.
+func (a *app) migrationStatus(ctx context.Context, migrationID string) (migration.Status, bool, error) {
+	var st migration.Status
+	tc, err := a.client(ctx)
+	if err != nil {
+		return st, false, err
+	}
+	id := migration.WorkflowID(migrationID)
+	d, err := tc.DescribeWorkflowExecution(ctx, id, "")
+	if err != nil {
+		return st, false, fmt.Errorf("migration %s: %w", migrationID, err)
+	}
+	switch status := d.GetWorkflowExecutionInfo().GetStatus(); status {
+	case enumspb.WORKFLOW_EXECUTION_STATUS_RUNNING:
+		v, err := tc.QueryWorkflow(ctx, id, "", migration.QueryStatus)
+		if err != nil {
+			return st, false, fmt.Errorf("query migration %s: %w", migrationID, err)
+		}
+		return st, false, v.Get(&st)
+	case enumspb.WORKFLOW_EXECUTION_STATUS_COMPLETED:
+		return st, true, tc.GetWorkflow(ctx, id, "").Get(ctx, &st)
+	default:
+		err := tc.GetWorkflow(ctx, id, "").Get(ctx, &st)
+		return st, true, fmt.Errorf("migration %s %s: %v", migrationID,
+			strings.ToLower(strings.TrimPrefix(status.String(), "WORKFLOW_EXECUTION_STATUS_")), err)
+	}
+}
+
+func printStatus(w io.Writer, st migration.Status, closed bool) {
+	fmt.Fprintf(w, "migration     %s\nstate         %s\n", st.MigrationID, st.State)
+	fmt.Fprintf(w, "step          %d of %d (target %v%%)\npercent       %v%% (routing revision %d)\nmigrated      %d users\n",
+		st.Step, st.Steps, st.TargetPercent, st.Percent, st.Routing.Revision, st.MigratedUsers)
+	p := st.Provisioning
+	fmt.Fprintf(w, "provisioned   %d registered, %d already there, %d errors, %d FCM tokens copied, %d APNs devices OpenIM cannot push\n",
+		p.Registered, p.AlreadyExisted, p.Errors, p.FCMTokensCopied, p.DevicesOpenIMCannotPush)
+	if st.Pause != nil {
+		fmt.Fprintf(w, "paused        since %s: %s\n", st.Pause.At.Format(time.RFC3339), st.Pause.Reason)
+	}
+	if st.FailureReason != "" {
+		fmt.Fprintf(w, "failure       %s\n", st.FailureReason)
+	}
+	if st.AbortReason != "" {
+		fmt.Fprintf(w, "abort reason  %s\n", st.AbortReason)
+	}
+	for _, d := range st.Decommission {
+		fmt.Fprintf(w, "decommission  %-22s %s\n", d.Name, d.State)
+	}
+	if r := st.DryRunReport; r != nil {
+		fmt.Fprintf(w, "dry run       %d directory users, %d ids mapped, %d invalid\n", r.DirectoryUsers, r.MappedIDs, r.InvalidIDs)
+		for _, s := range r.Steps {
+			fmt.Fprintf(w, "              %6v%%  %d users (+%d)\n", s.Percent, s.Users, s.NewUsers)
+		}
+	}
+	if n := len(st.Analyses); n > 0 {
+		an := st.Analyses[n-1]
+		fmt.Fprintf(w, "last analysis %s %s: sampled %d, openim online %d, legacy online %d\n",
+			an.At.Format(time.RFC3339), an.Result, an.Sampled, an.OpenIMOnline, an.LegacyOnline)
+	}
+	if n := len(st.RejectedSignals); n > 0 {
+		r := st.RejectedSignals[n-1]
+		fmt.Fprintf(w, "rejected      %d (last: %s in %s: %s)\n", n, r.Name, r.State, r.Reason)
+	}
+	if !closed && st.NextAction != "" {
+		when := ""
+		if st.NextActionAt != nil {
+			when = " at " + st.NextActionAt.Format(time.RFC3339)
+		}
+		fmt.Fprintf(w, "next          %s%s\n", st.NextAction, when)
+	}
+}
