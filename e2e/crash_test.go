@@ -16,8 +16,8 @@ func TestWorkerKilledDuringProvisioning(t *testing.T) {
 	s := newStack(t)
 	s.seed(20000)
 	s.sim.SetLatency(100 * time.Millisecond)
-	env := s.workerEnv()
-	first := s.runWorker(env)
+	bin, env := binary(t, "./worker"), s.workerEnv()
+	first := s.runWorker(bin, env)
 	run := s.start(s.plan(migration.Step{Percent: 100}))
 
 	s.waitStatus("a few thousand users registered", func(st migration.Status) bool {
@@ -30,7 +30,7 @@ func TestWorkerKilledDuringProvisioning(t *testing.T) {
 	}
 	t.Logf("killed the worker with %d of %d users registered", atKill, len(s.users))
 
-	s.runWorker(env)
+	s.runWorker(bin, env)
 	st := s.result(run)
 	if st.State != migration.StateCompleted || s.routing().BucketThreshold != 10000 {
 		t.Fatalf("after the restart: %s, routing %+v", st.State, s.routing())

@@ -5,7 +5,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"sync"
 	"testing"
 
 	"github.com/imshift/imshift/internal/testenv"
@@ -14,31 +13,17 @@ import (
 	"github.com/imshift/imshift/simulator/openimsim"
 )
 
-var (
-	buildOnce sync.Once
-	workerBin string
-	buildErr  error
-	buildOut  []byte
-)
-
-// workerBinary builds the real worker command once per test binary.
-func workerBinary(t *testing.T) string {
+// binary builds a command of the module (e.g. "./worker") into the test's
+// temporary directory and returns its path.
+func binary(t *testing.T, pkg string) string {
 	t.Helper()
-	buildOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "imshift-e2e-worker")
-		if err != nil {
-			buildErr = err
-			return
-		}
-		workerBin = filepath.Join(dir, "worker")
-		cmd := exec.Command("go", "build", "-o", workerBin, "./worker")
-		cmd.Dir = testenv.ModuleRoot()
-		buildOut, buildErr = cmd.CombinedOutput()
-	})
-	if buildErr != nil {
-		t.Fatalf("go build ./worker: %v\n%s", buildErr, buildOut)
+	path := filepath.Join(t.TempDir(), filepath.Base(pkg))
+	cmd := exec.Command("go", "build", "-o", path, pkg)
+	cmd.Dir = testenv.ModuleRoot()
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("go build %s: %v\n%s", pkg, err, out)
 	}
-	return workerBin
+	return path
 }
 
 // workerProcess is the worker command running against this stack.
@@ -91,10 +76,11 @@ func (s *stack) workerEnv() []string {
 	)
 }
 
-// runWorker starts the worker command; the test's cleanup ends it.
-func (s *stack) runWorker(env []string) *workerProcess {
+// runWorker starts the worker command built at bin; the test's cleanup
+// ends it.
+func (s *stack) runWorker(bin string, env []string) *workerProcess {
 	s.t.Helper()
-	p := &workerProcess{cmd: exec.Command(workerBinary(s.t)), out: &bytes.Buffer{}}
+	p := &workerProcess{cmd: exec.Command(bin), out: &bytes.Buffer{}}
 	p.cmd.Env = env
 	p.cmd.Stdout, p.cmd.Stderr = p.out, p.out
 	if err := p.cmd.Start(); err != nil {
