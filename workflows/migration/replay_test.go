@@ -1,0 +1,230 @@
+package migration
+
+import (
+	"context"
+	"fmt"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	historypb "go.temporal.io/api/history/v1"
+	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/worker"
+	"go.temporal.io/sdk/workflow"
+	"google.golang.org/protobuf/encoding/protojson"
+
+	migact "github.com/imshift/imshift/activities/migration"
+	"github.com/imshift/imshift/activities/openim"
+	"github.com/imshift/imshift/internal/testenv"
+	"github.com/imshift/imshift/simulator/openimsim"
+)
+
+func TestMain(m *testing.M) { testenv.Main(m) }
+
+// recordedContinueAsNewEvery is the hand-over period the continue-as-new
+// histories were recorded with (instead of hours of real time); replaying
+// them needs the same.
+const recordedContinueAsNewEvery = 3
+
+// TestReplayRecordedHistories replays every history recorded from a real
+// server (testdata/history-*.json) against today's code: a change that
+// would break a running migration fails here. Record new ones with
+// IMSHIFT_RECORD_HISTORY=1 go test -run TestRecordHistories.
+func TestReplayRecordedHistories(t *testing.T) {
+	files, err := filepath.Glob("testdata/history-*.json")
+	if err != nil || len(files) < 4 {
+		t.Fatalf("recorded histories: %v %v", files, err)
+	}
+	for _, f := range files {
+		t.Run(filepath.Base(f), func(t *testing.T) {
+			if strings.Contains(f, "continue-as-new") {
+				withContinueAsNewEvery(t, recordedContinueAsNewEvery)
+			}
+			r := worker.NewWorkflowReplayer()
+			r.RegisterWorkflowWithOptions(TrafficMigration, workflow.RegisterOptions{Name: WorkflowName})
+			if err := r.ReplayWorkflowHistoryFromJSONFile(nil, f); err != nil {
+				t.Fatal(err)
+			}
+		})
+	}
+}
+
+// recorder runs migrations on the dev server with the real activities.
+type recorder struct {
+	t     *testing.T
+	ctx   context.Context
+	tc    client.Client
+	sim   *openimsim.Server
+	db    *pgx.Conn
+	queue string
+}
+
+func TestRecordHistories(t *testing.T) {
+	if os.Getenv("IMSHIFT_RECORD_HISTORY") == "" {
+		t.Skip("set IMSHIFT_RECORD_HISTORY=1 to record testdata/history-*.json from a real server")
+	}
+	r := newRecorder(t)
+	r.record("healthy", healthyRecording)
+	r.record("rollback-retry-abort", rollbackRecording)
+	r.record("dry-run", func(r *recorder, id string) Plan {
+		p := recordingPlan(id)
+		p.DryRun = true
+		return p
+	})
+	withContinueAsNewEvery(t, recordedContinueAsNewEvery)
+	r.record("continue-as-new", func(r *recorder, id string) Plan { return recordingPlan(id) })
+}
+
+func newRecorder(t *testing.T) *recorder {
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	t.Cleanup(cancel)
+	tc := testenv.Temporal(t)
+	pool, url := testenv.Database(t)
+	rdb, _ := testenv.Redis(t)
+	sim := openimsim.New(openimsim.Options{})
+	srv := httptest.NewServer(sim)
+	t.Cleanup(srv.Close)
+	rows := [][]any{}
+	for i := range 100 {
+		rows = append(rows, []any{fmt.Sprintf("rec-%03d", i), fmt.Sprintf("Rec %d", i)})
+	}
+	if _, err := pool.CopyFrom(ctx, pgx.Identifier{"imshift", "demo_users"}, []string{"user_id", "nickname"}, pgx.CopyFromRows(rows)); err != nil {
+		t.Fatal(err)
+	}
+	acts, err := migact.New(migact.Config{DB: pool, Redis: rdb, Directory: "imshift.demo_users",
+		OpenIM: openim.New(openim.Config{BaseURL: srv.URL, AdminUserID: openimsim.DefaultAdminUserID, Secret: openimsim.DefaultSecret})})
+	if err != nil {
+		t.Fatal(err)
+	}
+	queue := "record-" + time.Now().Format("150405.000000")
+	w := worker.New(tc, queue, worker.Options{})
+	w.RegisterWorkflowWithOptions(TrafficMigration, workflow.RegisterOptions{Name: WorkflowName})
+	acts.Register(w)
+	if err := w.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(w.Stop)
+	conn, err := pgx.Connect(ctx, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close(context.Background()) })
+	return &recorder{t: t, ctx: ctx, tc: tc, sim: sim, db: conn, queue: queue}
+}
+
+func recordingPlan(id string) Plan {
+	return Plan{
+		MigrationID: id,
+		Steps:       []Step{{Percent: 10, Bake: "1s"}, {Percent: 100, Bake: "2s", Approval: true}},
+		AllowUsers:  []string{"rec-007"},
+		Analysis: Analysis{Interval: "1s", SampleSize: 20, MinOpenimOnlineRatio: 0.5, MaxLegacyOnlineRatio: 1,
+			FailureLimit: 0, ConsecutiveErrorLimit: 1},
+		Decommission: true,
+	}
+}
+
+// record starts the plan scenario returns, lets scenario steer it, waits for
+// the end and writes every run's history.
+func (r *recorder) record(name string, scenario func(r *recorder, id string) Plan) {
+	id := "rec-" + name + "-" + time.Now().Format("150405")
+	r.online(true)
+	plan := scenario(r, id)
+	run, err := r.tc.ExecuteWorkflow(r.ctx, StartOptions(id, r.queue), WorkflowName, plan)
+	if err != nil {
+		r.t.Fatal(err)
+	}
+	r.steer(name, id)
+	var st Status
+	if err := r.tc.GetWorkflow(r.ctx, run.GetID(), "").Get(r.ctx, &st); err != nil {
+		r.t.Fatal(err)
+	}
+	r.t.Logf("%s ended %s after %d runs", name, st.State, st.Runs)
+	r.writeRuns(name, run.GetID(), run.GetRunID())
+}
+
+// steer sends the scenario's signals as the run reaches each state.
+func (r *recorder) steer(name, id string) {
+	switch name {
+	case "healthy", "continue-as-new":
+		r.wait(id, StateAwaitingApproval)
+		r.signal(id, SignalRetry, nil) // rejected: on the record
+		r.signal(id, SignalPause, PauseSignal{Reason: "recording"})
+		r.wait(id, StatePaused)
+		r.signal(id, SignalResume, nil)
+		r.wait(id, StateAwaitingApproval)
+		r.signal(id, SignalPromote, PromoteSignal{})
+	case "rollback-retry-abort":
+		r.wait(id, StateRolledBack)
+		r.online(true)
+		r.signal(id, SignalRetry, nil)
+		r.wait(id, StateAwaitingApproval)
+		r.signal(id, SignalAbort, AbortSignal{Reason: "recording"})
+	}
+}
+
+func healthyRecording(r *recorder, id string) Plan { return recordingPlan(id) }
+
+// rollbackRecording: nobody is online in OpenIM, so the first analysis
+// fails and (failureLimit 0) rolls back.
+func rollbackRecording(r *recorder, id string) Plan {
+	r.online(false)
+	return recordingPlan(id)
+}
+
+// online puts every directory user online in OpenIM, or offline.
+func (r *recorder) online(on bool) {
+	for i := range 100 {
+		r.sim.SetOnline(migact.OpenIMUserID(fmt.Sprintf("rec-%03d", i)), openim.PlatformAndroid, on)
+	}
+}
+
+func (r *recorder) signal(id, name string, payload any) {
+	if err := r.tc.SignalWorkflow(r.ctx, WorkflowID(id), "", name, payload); err != nil {
+		r.t.Fatal(err)
+	}
+}
+
+func (r *recorder) wait(id string, want State) {
+	var st Status
+	for r.ctx.Err() == nil {
+		v, err := r.tc.QueryWorkflow(r.ctx, WorkflowID(id), "", QueryStatus)
+		if err == nil && v.Get(&st) == nil && st.State == want {
+			return
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	r.t.Fatalf("%s never reached %s: %s %s", id, want, st.State, st.FailureReason)
+}
+
+// writeRuns writes the history of the first run and of every run it
+// continued as new into, in order.
+func (r *recorder) writeRuns(name, workflowID, runID string) {
+	for n := 1; runID != ""; n++ {
+		h := &historypb.History{}
+		it := r.tc.GetWorkflowHistory(r.ctx, workflowID, runID, false, 0)
+		next := ""
+		for it.HasNext() {
+			e, err := it.Next()
+			if err != nil {
+				r.t.Fatal(err)
+			}
+			h.Events = append(h.Events, e)
+			if a := e.GetWorkflowExecutionContinuedAsNewEventAttributes(); a != nil {
+				next = a.GetNewExecutionRunId()
+			}
+		}
+		b, err := protojson.MarshalOptions{Indent: "  "}.Marshal(h)
+		if err != nil {
+			r.t.Fatal(err)
+		}
+		path := fmt.Sprintf("testdata/history-%s-run%d.json", name, n)
+		if err := os.WriteFile(path, b, 0o644); err != nil {
+			r.t.Fatal(err)
+		}
+		runID = next
+	}
+}
