@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/worker"
 	"go.temporal.io/sdk/workflow"
 
@@ -132,6 +133,15 @@ func TestMigrationVerbsEndToEnd(t *testing.T) {
 	}
 	waitState(ctx, t, a, id, migration.StateAwaitingApproval)
 
+	// The same verbs as Updates: refused by the validator with the reason.
+	h, err := tc.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{WorkflowID: migration.WorkflowID(id),
+		UpdateName: migration.SignalResume, WaitForStage: client.WorkflowUpdateStageCompleted})
+	if err == nil {
+		err = h.Get(ctx, nil)
+	}
+	if err == nil || !strings.Contains(err.Error(), "resume applies only while paused") {
+		t.Fatalf("resume update while awaiting: %v", err)
+	}
 	out, err = runMigrationCmd(ctx, a, "resume", id)
 	if err == nil || !strings.Contains(err.Error(), "resume rejected in state awaiting_approval: resume applies only while paused") {
 		t.Fatalf("resume while awaiting: %v\n%s", err, out)

@@ -43,6 +43,7 @@ type migration struct {
 	st         *Status
 	logger     log.Logger
 	channels   []workflow.ReceiveChannel
+	updates    workflow.Channel // accepted updates, applied by the loop
 	op         *operation
 	timer      *timer
 	iterations int
@@ -76,6 +77,10 @@ func newMigration(ctx workflow.Context, plan Plan) (*migration, error) {
 	for _, s := range signals {
 		m.channels = append(m.channels, workflow.GetSignalChannelWithOptions(ctx, s.name,
 			workflow.SignalChannelOptions{Description: s.description}))
+	}
+	m.updates = workflow.NewBufferedChannel(ctx, 100)
+	if err := m.registerUpdates(ctx); err != nil {
+		return nil, err
 	}
 	err := workflow.SetQueryHandlerWithOptions(ctx, QueryStatus, func() (Status, error) {
 		return *m.st, nil
@@ -140,10 +145,10 @@ func (m *migration) run(ctx workflow.Context) (Status, error) {
 		m.selectOnce(ctx)
 		m.iterations++
 	}
-	if err := workflow.Await(ctx, func() bool { return workflow.AllHandlersFinished(ctx) }); err != nil {
+	m.drainSignals(ctx) // late signals are answered too: rejected, on the record
+	if err := m.awaitHandlers(ctx); err != nil {
 		return *m.st, err
 	}
-	m.drainSignals(ctx) // late signals are answered too: rejected, on the record
 	m.refreshNextAction()
 	return *m.st, nil
 }
@@ -174,6 +179,7 @@ func (m *migration) selectOnce(ctx workflow.Context) {
 			name := signals[i].name
 			sel.AddReceive(ch, func(c workflow.ReceiveChannel, _ bool) { m.receive(ctx, name, c) })
 		}
+		sel.AddReceive(m.updates, func(workflow.ReceiveChannel, bool) { m.receiveUpdate(ctx) })
 		if t := m.timer; t != nil {
 			sel.AddFuture(t.future, func(workflow.Future) {
 				if m.timer == t {
@@ -196,6 +202,10 @@ func (m *migration) drainSignals(ctx workflow.Context) bool {
 			handled = true
 		}
 	}
+	for m.updates.Len() > 0 {
+		m.receiveUpdate(ctx)
+		handled = true
+	}
 	return handled
 }
 
@@ -207,7 +217,7 @@ func (m *migration) shouldContinueAsNew(ctx workflow.Context) bool {
 // handler has finished. The timer is not carried: the new run sets its own
 // from the absolute deadlines in the state.
 func (m *migration) continueAsNew(ctx workflow.Context) error {
-	if err := workflow.Await(ctx, func() bool { return workflow.AllHandlersFinished(ctx) }); err != nil {
+	if err := m.awaitHandlers(ctx); err != nil {
 		return err
 	}
 	m.cancelTimer()
