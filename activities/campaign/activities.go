@@ -208,7 +208,7 @@ type TallyResult struct {
 
 // Tally counts the campaign's ledger: the exact figures at the end of a pass.
 func (a *Activities) Tally(ctx context.Context, campaignID string) (TallyResult, error) {
-	c, next, err := a.ledger.Tally(ctx, campaignID, 0, -1)
+	c, next, err := a.ledger.Tally(ctx, campaignID)
 	return TallyResult{Counts: c, NextDeferral: next}, err
 }
 

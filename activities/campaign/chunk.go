@@ -152,8 +152,8 @@ func (p *page) count(c Counts, pushes int64) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.res.Pushes += pushes
+	p.res.Counts.Add(c)
 	if p.in.Pass == PassDeferred {
-		p.res.Counts.Add(c)
 		p.res.Undeferred += c.Settled()
 	}
 }

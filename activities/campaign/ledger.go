@@ -75,15 +75,18 @@ func (l *Ledger) Record(ctx context.Context, campaignID string, entries []Entry)
 
 // State is what the ledger already says about one device.
 type State struct {
-	Outcome  string
-	Attempts int32
+	Outcome   string
+	Attempts  int32
+	Reason    string
+	NotBefore time.Time // deferred only
 }
 
 // States returns the ledger rows of the campaign for device ids in
 // (after, upto], so a page (or its retry) skips what is settled.
 func (l *Ledger) States(ctx context.Context, campaignID string, after, upto int64) (map[int64]State, error) {
 	rows, err := l.pool.Query(ctx, `
-		SELECT device_id, outcome, attempts FROM imshift.deliveries
+		SELECT device_id, outcome, attempts, coalesce(reason, ''), coalesce(not_before, 'epoch')
+		FROM imshift.deliveries
 		WHERE campaign_id = $1 AND device_id > $2 AND device_id <= $3`, campaignID, after, upto)
 	if err != nil {
 		return nil, fmt.Errorf("ledger: read states: %w", err)
@@ -91,7 +94,10 @@ func (l *Ledger) States(ctx context.Context, campaignID string, after, upto int6
 	out := map[int64]State{}
 	var id int64
 	var s State
-	_, err = pgx.ForEachRow(rows, []any{&id, &s.Outcome, &s.Attempts}, func() error {
+	_, err = pgx.ForEachRow(rows, []any{&id, &s.Outcome, &s.Attempts, &s.Reason, &s.NotBefore}, func() error {
+		if s.Outcome != OutcomeDeferred {
+			s.NotBefore = time.Time{}
+		}
 		out[id] = s
 		return nil
 	})
@@ -141,37 +147,40 @@ func (c *Counts) FailedTotal() int64 {
 // Settled is every device the campaign is done with.
 func (c *Counts) Settled() int64 { return c.Sent + c.Pruned + c.Skipped + c.FailedTotal() }
 
-// Tally counts the campaign's ledger rows with device ids in (after, upto];
-// upto < 0 means no upper bound. Retrying rows are still in flight and not
-// counted. It also returns the earliest deferral end (zero if none).
-func (l *Ledger) Tally(ctx context.Context, campaignID string, after, upto int64) (Counts, time.Time, error) {
+// count adds n rows of outcome (with reason) to c; retrying rows are still
+// in flight and not counted.
+func (c *Counts) count(outcome, reason string, n int64) {
+	switch outcome {
+	case OutcomeSent:
+		c.Sent += n
+	case OutcomePruned:
+		c.Pruned += n
+	case OutcomeSkipped:
+		c.Skipped += n
+	case OutcomeFailed:
+		c.AddFailed(reason, n)
+	case OutcomeDeferred:
+		c.Deferred += n
+	}
+}
+
+// Tally counts the campaign's whole ledger and finds the earliest end of
+// quiet hours among its deferrals (zero if none).
+func (l *Ledger) Tally(ctx context.Context, campaignID string) (Counts, time.Time, error) {
 	rows, err := l.pool.Query(ctx, `
-		SELECT outcome, coalesce(reason, ''), count(*), min(not_before) FROM imshift.deliveries
-		WHERE campaign_id = $1 AND device_id > $2 AND ($3 < 0 OR device_id <= $3) AND outcome <> 'retrying'
-		GROUP BY 1, 2`, campaignID, after, upto)
+		SELECT outcome, coalesce(reason, ''), count(*), coalesce(min(not_before), 'epoch')
+		FROM imshift.deliveries WHERE campaign_id = $1 GROUP BY 1, 2`, campaignID)
 	if err != nil {
 		return Counts{}, time.Time{}, fmt.Errorf("ledger: tally: %w", err)
 	}
 	var c Counts
-	var next time.Time
+	var next, nb time.Time
 	var outcome, reason string
 	var n int64
-	var nb *time.Time
 	_, err = pgx.ForEachRow(rows, []any{&outcome, &reason, &n, &nb}, func() error {
-		switch outcome {
-		case OutcomeSent:
-			c.Sent += n
-		case OutcomePruned:
-			c.Pruned += n
-		case OutcomeSkipped:
-			c.Skipped += n
-		case OutcomeFailed:
-			c.AddFailed(reason, n)
-		case OutcomeDeferred:
-			c.Deferred += n
-			if nb != nil && (next.IsZero() || nb.Before(next)) {
-				next = *nb
-			}
+		c.count(outcome, reason, n)
+		if outcome == OutcomeDeferred {
+			next = earliest(next, nb)
 		}
 		return nil
 	})
@@ -179,6 +188,14 @@ func (l *Ledger) Tally(ctx context.Context, campaignID string, after, upto int64
 		return Counts{}, time.Time{}, fmt.Errorf("ledger: tally: %w", err)
 	}
 	return c, next, nil
+}
+
+// earliest is the earlier of two times, a zero time counting as none.
+func earliest(a, b time.Time) time.Time {
+	if a.IsZero() || !b.IsZero() && b.Before(a) {
+		return b
+	}
+	return a
 }
 
 // DeferredBoundaries plans the deferred pass: walking the campaign's

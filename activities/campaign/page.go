@@ -26,9 +26,9 @@ type PageInput struct {
 
 // PageResult is what a page reports; counts only, never a token.
 type PageResult struct {
-	// Counts: for PassMain the ledger's tally of the whole range (exact
-	// whatever earlier attempts did); for PassDeferred what this attempt
-	// settled.
+	// Counts: for PassMain the whole range as the ledger has it (what
+	// earlier attempts settled plus this attempt); for PassDeferred what
+	// this attempt settled.
 	Counts Counts
 	// Undeferred is how many deferred rows this attempt settled (PassDeferred).
 	Undeferred int64
@@ -99,7 +99,7 @@ func (a *Activities) SendPage(ctx context.Context, in PageInput) (PageResult, er
 	if err := p.sendAll(ctx, targets); err != nil {
 		return PageResult{}, err
 	}
-	return p.result(ctx)
+	return p.res, nil
 }
 
 // target is one device to send to.
@@ -147,6 +147,7 @@ func (p *page) targets(ctx context.Context) ([]target, error) {
 	if err != nil {
 		return nil, err
 	}
+	p.countPrior(states)
 	var deferred []Entry
 	now := time.Now()
 	for _, d := range devices {
@@ -162,7 +163,23 @@ func (p *page) targets(ctx context.Context) ([]target, error) {
 		all = append(all, target{id: d.ID, provider: d.Provider, token: d.Token, locale: d.Locale, attempts: st.Attempts})
 	}
 	p.total = len(all)
+	for _, e := range deferred {
+		p.res.Counts.Deferred++
+		p.res.NextDeferral = earliest(p.res.NextDeferral, e.NotBefore)
+	}
 	return all, p.a.ledger.Record(ctx, p.in.CampaignID, deferred)
+}
+
+// countPrior starts the range's counts from what earlier attempts (or an
+// earlier run of the campaign) settled in it, so a main-pass page reports
+// the whole range however often it ran.
+func (p *page) countPrior(states map[int64]State) {
+	for _, st := range states {
+		p.res.Counts.count(st.Outcome, st.Reason, 1)
+		if st.Outcome == OutcomeDeferred {
+			p.res.NextDeferral = earliest(p.res.NextDeferral, st.NotBefore)
+		}
+	}
 }
 
 // quiet applies the campaign's quiet hours to a device time zone.
@@ -203,19 +220,6 @@ func (p *page) sendAll(ctx context.Context, all []target) error {
 			fmt.Sprintf("%d devices still failing transiently; the page will be retried", p.unfinished), ErrUnfinished)
 	}
 	return nil
-}
-
-// result finishes the page's report.
-func (p *page) result(ctx context.Context) (PageResult, error) {
-	if p.in.Pass == PassDeferred {
-		return p.res, nil
-	}
-	counts, next, err := p.a.ledger.Tally(ctx, p.in.CampaignID, p.in.After, p.in.Upto)
-	if err != nil {
-		return PageResult{}, err
-	}
-	p.res.Counts, p.res.NextDeferral = counts, next
-	return p.res, nil
 }
 
 // progress notes n more devices settled and heartbeats the position.

@@ -19,17 +19,19 @@ const (
 )
 
 // sendPass runs the pass as a sliding window: up to Window pages in flight,
-// the next planned page launched as soon as one finishes, signals handled
-// between. It returns once nothing is in flight and the pass is done, the
-// campaign stopped, or the run should continue as new.
+// the next planned page launched as soon as one finishes, the next page
+// boundaries planned while pages run, signals handled between. It returns
+// once nothing is in flight and the pass is done, the campaign stopped, or
+// the run should continue as new.
 func (r *campaignRun) sendPass(ctx workflow.Context) (passOutcome, error) {
 	for {
-		if r.State == CampaignRunning && !r.continueDue(ctx) {
-			if err := r.fill(ctx); err != nil {
-				return passDone, err
-			}
+		if r.planErr != nil {
+			return passDone, r.planErr
 		}
-		if len(r.inFlight) == 0 {
+		if r.State == CampaignRunning && !r.continueDue(ctx) {
+			r.fill(ctx)
+		}
+		if len(r.inFlight) == 0 && r.planning == nil {
 			switch {
 			case r.stopping():
 				return passStopped, nil
@@ -44,6 +46,9 @@ func (r *campaignRun) sendPass(ctx workflow.Context) (passOutcome, error) {
 		for _, pc := range r.inFlight {
 			sel.AddFuture(pc.f, func(workflow.Future) { r.pageDone(ctx, pc) })
 		}
+		if r.planning != nil {
+			sel.AddFuture(r.planning, func(f workflow.Future) { r.planDone(ctx, f) })
+		}
 		sel.Select(ctx)
 	}
 }
@@ -53,43 +58,36 @@ func (r *campaignRun) continueDue(ctx workflow.Context) bool {
 	return r.pages >= r.tuning.PagesPerRun || workflow.GetInfo(ctx).GetContinueAsNewSuggested()
 }
 
-// fill launches planned pages until the window is full, planning more when
-// the queue runs dry.
-func (r *campaignRun) fill(ctx workflow.Context) error {
-	for len(r.inFlight) < r.tuning.Window && !r.continueDue(ctx) {
-		if len(r.Queue) == 0 {
-			if r.Planned {
-				return nil
-			}
-			if err := r.plan(ctx); err != nil {
-				return err
-			}
-			continue
-		}
+// fill launches planned pages until the window is full, and plans the next
+// boundaries ahead, while pages run, once fewer than a window's worth wait.
+func (r *campaignRun) fill(ctx workflow.Context) {
+	for len(r.inFlight) < r.tuning.Window && len(r.Queue) > 0 && !r.continueDue(ctx) {
 		rng := r.Queue[0]
 		r.Queue = r.Queue[1:]
 		r.launch(ctx, rng)
 	}
-	return nil
+	if !r.Planned && r.planning == nil && len(r.Queue) < r.tuning.Window {
+		in := campaign.PlanInput{
+			CampaignID: r.spec.CampaignID, SpecHash: r.SpecHash, Pass: r.Pass, After: r.Cursor,
+			PageSize: r.tuning.PageSize, Pages: r.tuning.PlanPages, Cutoff: r.Cutoff,
+		}
+		r.planning = workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, shortOptions), campaign.PlanActivity, in)
+	}
 }
 
-// plan reads the next page boundaries by keyset from the cursor.
-func (r *campaignRun) plan(ctx workflow.Context) error {
+// planDone queues the planned pages and moves the cursor past them.
+func (r *campaignRun) planDone(ctx workflow.Context, f workflow.Future) {
+	r.planning = nil
 	var ids []int64
-	in := campaign.PlanInput{
-		CampaignID: r.spec.CampaignID, SpecHash: r.SpecHash, Pass: r.Pass, After: r.Cursor,
-		PageSize: r.tuning.PageSize, Pages: r.tuning.PlanPages, Cutoff: r.Cutoff,
-	}
-	if err := workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, shortOptions),
-		campaign.PlanActivity, in).Get(ctx, &ids); err != nil {
-		return err
+	if err := f.Get(ctx, &ids); err != nil {
+		r.planErr = err
+		return
 	}
 	for _, id := range ids {
 		r.Queue = append(r.Queue, PageRange{After: r.Cursor, Upto: id})
 		r.Cursor = id
 	}
 	r.Planned = len(ids) < r.tuning.PlanPages
-	return nil
 }
 
 // launch starts one page activity.

@@ -19,6 +19,8 @@ type campaignRun struct {
 	spec     campaign.Spec
 	tuning   Tuning
 	inFlight []*pageCall
+	planning workflow.Future // the plan activity in flight, if any
+	planErr  error
 	pages    int // pages launched in this run
 	rate     rateMeter
 	problems []campaign.Problem
