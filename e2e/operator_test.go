@@ -19,7 +19,7 @@ func TestPauseHoldsTheRoutingAndResumeContinues(t *testing.T) {
 	s.connect(legacy.Options{SuccessRate: 1})
 	s.startWorker()
 	run := s.start(s.plan(
-		migration.Step{Percent: 10, Bake: "2s"},
+		migration.Step{Percent: 10, Bake: "4s"},
 		migration.Step{Percent: 100, Bake: "1s"},
 	))
 	s.waitState(migration.StateBaking, 0)
@@ -30,7 +30,7 @@ func TestPauseHoldsTheRoutingAndResumeContinues(t *testing.T) {
 	}
 	held := s.routing()
 	// Hold for longer than the bake: without the pause, step 1 would flip.
-	for range 6 {
+	for range 9 {
 		time.Sleep(500 * time.Millisecond)
 		if r := s.routing(); r.Revision != held.Revision || r.BucketThreshold != cohort.Threshold(10) {
 			t.Fatalf("routing changed while paused: %+v, was %+v", r, held)
