@@ -26,3 +26,8 @@ build:
 USERS ?= 1000000
 bench-provision:
 	$(GO) run ./bench/provision -users $(USERS)
+
+## bench: a PushCampaign to DEVICES (default 1 000 000, half FCM, half APNs) at 0 and 20 ms simulator latency, against the raw SDK ceiling
+DEVICES ?= 1000000
+bench: tools
+	$(GO) run ./bench/campaign -devices $(DEVICES)
