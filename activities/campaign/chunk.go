@@ -16,12 +16,11 @@ const defaultThrottleWait = time.Second
 // call so at most one call's pushes can be sent but unrecorded.
 func (p *page) sendChunk(ctx context.Context, provider string, chunk []target) error {
 	sender := p.a.senders[provider]
-	beat := func() { p.progress(ctx, 0) }
 	for round := 0; len(chunk) > 0; {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		reason, err := p.a.gate.Take(ctx, p.in.CampaignID, p.spec.RatePerSecond, provider, len(chunk), beat)
+		reason, err := p.a.gate.Take(ctx, p.in.CampaignID, p.spec.RatePerSecond, provider, len(chunk))
 		if err != nil {
 			return err
 		}

@@ -108,9 +108,8 @@ func limit(rate, n int) redis_rate.Limit {
 
 // Take waits until n sends to provider fit both the campaign's rate and the
 // provider's, and the provider is not throttled. It returns early with the
-// stop reason if the campaign is stopped meanwhile. beat is called on every
-// wait, to heartbeat.
-func (g *Gate) Take(ctx context.Context, campaignID string, rate int, provider string, n int, beat func()) (string, error) {
+// stop reason if the campaign is stopped meanwhile.
+func (g *Gate) Take(ctx context.Context, campaignID string, rate int, provider string, n int) (string, error) {
 	campaignDone := rate <= 0
 	for {
 		reason, wait, err := g.look(ctx, campaignID, provider)
@@ -132,7 +131,6 @@ func (g *Gate) Take(ctx context.Context, campaignID string, rate int, provider s
 		if err := sleep(ctx, min(wait, maxWaitStep)); err != nil {
 			return "", err
 		}
-		beat()
 	}
 }
 

@@ -18,8 +18,7 @@ func TestGateStopFlag(t *testing.T) {
 	if err := g.SetStop(ctx, "c", StopPaused); err != nil {
 		t.Fatal(err)
 	}
-	beats := 0
-	r, err := g.Take(ctx, "c", 0, "fcm", 500, func() { beats++ })
+	r, err := g.Take(ctx, "c", 0, "fcm", 500)
 	if r != StopPaused || err != nil {
 		t.Fatalf("Take on a paused campaign = %q, %v", r, err)
 	}
@@ -29,7 +28,7 @@ func TestGateStopFlag(t *testing.T) {
 	if err := g.SetStop(ctx, "c", ""); err != nil {
 		t.Fatal(err)
 	}
-	if r, err := g.Take(ctx, "c", 0, "fcm", 500, func() {}); r != "" || err != nil {
+	if r, err := g.Take(ctx, "c", 0, "fcm", 500); r != "" || err != nil {
 		t.Fatalf("Take after clearing = %q, %v", r, err)
 	}
 }
@@ -53,23 +52,37 @@ func TestGateThrottleExtendsOnly(t *testing.T) {
 	}
 }
 
-// A campaign whose rate is used up waits in Take; a pause raised meanwhile
-// ends the wait with the stop reason, heartbeating while it waits.
-func TestGateRateWaitEndsOnPause(t *testing.T) {
+// A campaign held back (here by a provider's minute-long Retry-After) waits
+// in Take; a pause raised meanwhile ends the wait with the stop reason.
+func TestGateWaitEndsOnPause(t *testing.T) {
 	rdb, _ := testenv.Redis(t)
-	g := NewGate(rdb, map[string]int{"fcm": 1_000_000})
+	g := NewGate(rdb, nil)
 	ctx := context.Background()
-	if r, err := g.Take(ctx, "slow", 1, "fcm", 1, func() {}); r != "" || err != nil {
-		t.Fatalf("first take: %q %v", r, err)
+	if err := g.Throttle(ctx, "fcm", time.Minute); err != nil {
+		t.Fatal(err)
 	}
-	beats := 0
-	r, err := g.Take(ctx, "slow", 1, "fcm", 1, func() {
-		if beats++; beats == 1 {
-			_ = g.SetStop(ctx, "slow", StopPaused)
-		}
-	})
-	if r != StopPaused || err != nil || beats == 0 {
-		t.Fatalf("Take = %q, %v after %d beats; want the pause", r, err, beats)
+	go func() {
+		time.Sleep(100 * time.Millisecond)
+		_ = g.SetStop(ctx, "held", StopPaused)
+	}()
+	r, err := g.Take(ctx, "held", 0, "fcm", 500)
+	if r != StopPaused || err != nil {
+		t.Fatalf("Take = %q, %v; want the pause", r, err)
+	}
+}
+
+// The campaign's own rate: within its burst a call passes, the next waits.
+func TestGateCampaignRate(t *testing.T) {
+	rdb, _ := testenv.Redis(t)
+	g := NewGate(rdb, nil)
+	ctx := context.Background()
+	res, err := g.limiter.AllowN(ctx, campaignRateKey("c"), limit(50, ChunkSize(50)), ChunkSize(50))
+	if err != nil || res.Allowed == 0 {
+		t.Fatalf("first call of %d at 50/s: %+v, %v", ChunkSize(50), res, err)
+	}
+	res, err = g.limiter.AllowN(ctx, campaignRateKey("c"), limit(50, ChunkSize(50)), ChunkSize(50))
+	if err != nil || res.Allowed != 0 || res.RetryAfter <= 0 {
+		t.Fatalf("second call at once: %+v, %v; want a wait", res, err)
 	}
 }
 

@@ -92,6 +92,8 @@ func (a *Activities) SendPage(ctx context.Context, in PageInput) (PageResult, er
 				"campaignId", in.CampaignID, "after", in.After, "done", prev.Done, "of", prev.Targets)
 		}
 	}
+	stopBeating := p.heartbeat(ctx)
+	defer stopBeating()
 	targets, err := p.targets(ctx)
 	if err != nil {
 		return PageResult{}, err
@@ -100,6 +102,30 @@ func (a *Activities) SendPage(ctx context.Context, in PageInput) (PageResult, er
 		return PageResult{}, err
 	}
 	return p.res, nil
+}
+
+// heartbeatEvery is well inside the page's heartbeat timeout (10 s), so a
+// slow provider call or a long rate-limit wait never looks like a dead
+// worker, which would start a second attempt beside this one.
+const heartbeatEvery = 2 * time.Second
+
+// heartbeat records the page's position every heartbeatEvery until the
+// returned function is called.
+func (p *page) heartbeat(ctx context.Context) func() {
+	done := make(chan struct{})
+	go func() {
+		t := time.NewTicker(heartbeatEvery)
+		defer t.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-t.C:
+				p.progress(ctx, 0)
+			}
+		}
+	}()
+	return func() { close(done) }
 }
 
 // target is one device to send to.

@@ -139,9 +139,11 @@ func (r *campaignRun) tally(ctx workflow.Context) error {
 	return nil
 }
 
-// finish settles the figures, lowers the stop flag and ends the workflow:
-// completed or cancelled return the progress, failed returns it as the
-// details of a non-retryable error.
+// finish settles the figures and ends the workflow: completed or cancelled
+// return the progress, failed returns it as the details of a non-retryable
+// error. A completed campaign lowers its stop flag; a cancelled or failed
+// one leaves it up (it expires), so a stray attempt of a page on a worker
+// that lost contact cannot send after the end.
 func (r *campaignRun) finish(ctx workflow.Context) (Progress, error) {
 	if ctx.Err() != nil {
 		ctx, _ = workflow.NewDisconnectedContext(ctx)
@@ -149,8 +151,10 @@ func (r *campaignRun) finish(ctx workflow.Context) (Progress, error) {
 	if err := r.tally(ctx); err != nil {
 		return r.progress(), err
 	}
-	if err := r.setStop(ctx, ""); err != nil {
-		return r.progress(), err
+	if r.State == CampaignCompleted {
+		if err := r.setStop(ctx, ""); err != nil {
+			return r.progress(), err
+		}
 	}
 	if err := r.upsertState(ctx); err != nil {
 		return r.progress(), err
