@@ -32,18 +32,23 @@ const recordedContinueAsNewEvery = 3
 
 // TestReplayRecordedHistories replays every history recorded from a real
 // server (testdata/history-*.json) against today's code: a change that
-// would break a running migration fails here. Record new ones with
-// IMSHIFT_RECORD_HISTORY=1 go test -run TestRecordHistories.
+// would break a running migration fails here.
 func TestReplayRecordedHistories(t *testing.T) {
 	files, err := filepath.Glob("testdata/history-*.json")
 	if err != nil || len(files) < 4 {
 		t.Fatalf("recorded histories: %v %v", files, err)
 	}
+	replayAll(t, files)
+}
+
+func replayAll(t *testing.T, files []string) {
 	for _, f := range files {
 		t.Run(filepath.Base(f), func(t *testing.T) {
+			every := defaultContinueAsNewEvery
 			if strings.Contains(f, "continue-as-new") {
-				withContinueAsNewEvery(t, recordedContinueAsNewEvery)
+				every = recordedContinueAsNewEvery
 			}
+			withContinueAsNewEvery(t, every)
 			r := worker.NewWorkflowReplayer()
 			r.RegisterWorkflowWithOptions(TrafficMigration, workflow.RegisterOptions{Name: WorkflowName})
 			if err := r.ReplayWorkflowHistoryFromJSONFile(nil, f); err != nil {
@@ -61,13 +66,20 @@ type recorder struct {
 	sim   *openimsim.Server
 	db    *pgx.Conn
 	queue string
+	dir   string
 }
 
-func TestRecordHistories(t *testing.T) {
-	if os.Getenv("IMSHIFT_RECORD_HISTORY") == "" {
-		t.Skip("set IMSHIFT_RECORD_HISTORY=1 to record testdata/history-*.json from a real server")
-	}
+// TestRecordAndReplayOnRealServer runs four scenarios on the dev server
+// with the real activities (healthy with pause, resume and promote; rollback,
+// retry and abort; dry run; continue-as-new), then replays their histories.
+// With IMSHIFT_RECORD_HISTORY=1 it writes them to testdata/ for
+// TestReplayRecordedHistories (keep the old files: they stand for
+// migrations still running).
+func TestRecordAndReplayOnRealServer(t *testing.T) {
 	r := newRecorder(t)
+	if os.Getenv("IMSHIFT_RECORD_HISTORY") != "" {
+		r.dir = "testdata"
+	}
 	r.record("healthy", healthyRecording)
 	r.record("rollback-retry-abort", rollbackRecording)
 	r.record("dry-run", func(r *recorder, id string) Plan {
@@ -77,6 +89,11 @@ func TestRecordHistories(t *testing.T) {
 	})
 	withContinueAsNewEvery(t, recordedContinueAsNewEvery)
 	r.record("continue-as-new", func(r *recorder, id string) Plan { return recordingPlan(id) })
+	files, err := filepath.Glob(filepath.Join(r.dir, "history-*.json"))
+	if err != nil || len(files) < 5 {
+		t.Fatalf("recorded %v %v", files, err)
+	}
+	replayAll(t, files)
 }
 
 func newRecorder(t *testing.T) *recorder {
@@ -113,7 +130,7 @@ func newRecorder(t *testing.T) *recorder {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { conn.Close(context.Background()) })
-	return &recorder{t: t, ctx: ctx, tc: tc, sim: sim, db: conn, queue: queue}
+	return &recorder{t: t, ctx: ctx, tc: tc, sim: sim, db: conn, queue: queue, dir: t.TempDir()}
 }
 
 func recordingPlan(id string) Plan {
@@ -221,7 +238,7 @@ func (r *recorder) writeRuns(name, workflowID, runID string) {
 		if err != nil {
 			r.t.Fatal(err)
 		}
-		path := fmt.Sprintf("testdata/history-%s-run%d.json", name, n)
+		path := filepath.Join(r.dir, fmt.Sprintf("history-%s-run%d.json", name, n))
 		if err := os.WriteFile(path, b, 0o644); err != nil {
 			r.t.Fatal(err)
 		}

@@ -23,9 +23,12 @@ import (
 	"github.com/imshift/imshift/workflows"
 )
 
-// continueAsNewEvery bounds the loop iterations of one run (a few events
-// each), well under the history limits; a variable so a test can lower it.
-var continueAsNewEvery = 500
+// defaultContinueAsNewEvery bounds the loop iterations of one run (a few
+// events each), well under the history limits.
+const defaultContinueAsNewEvery = 500
+
+// continueAsNewEvery is a variable so a test can lower it.
+var continueAsNewEvery = defaultContinueAsNewEvery
 
 // TrafficMigration runs a migration plan to its end: completed or aborted.
 func TrafficMigration(ctx workflow.Context, plan Plan) (Status, error) {
