@@ -17,9 +17,13 @@ func (a *Activities) notDone(ctx context.Context, migrationID string, users []di
 	for i, u := range users {
 		ids[i] = u.ID
 	}
+	// Planned afresh on every call (QueryExecModeExec): a plan cached while
+	// the table was small scans the whole migration for every page, which
+	// made provisioning quadratic in the number of users.
 	rows, err := a.cfg.DB.Query(ctx, `
 		SELECT legacy_id FROM imshift.migration_users
-		WHERE migration_id = $1 AND legacy_id = ANY($2) AND status <> 'error'`, migrationID, ids)
+		WHERE migration_id = $1 AND legacy_id = ANY($2) AND status <> 'error'`,
+		pgx.QueryExecModeExec, migrationID, ids)
 	if err != nil {
 		return nil, fmt.Errorf("read provisioned users: %w", err)
 	}
