@@ -16,15 +16,16 @@ import (
 	"github.com/imshift/imshift/simulator/fcmsim"
 	"github.com/imshift/imshift/workflows"
 	"github.com/imshift/imshift/workflows/push"
+	"github.com/imshift/imshift/workflows/push/campaigntest"
 )
 
 // End-to-end: real Temporal dev server, PostgreSQL, Redis, the real FCM and
 // APNs senders against the simulators over TLS, a worker in this process.
 
 func TestCampaignE2EDeliversOncePerDeviceAndPrunesDeadTokens(t *testing.T) {
-	r := newRig(t)
-	r.startWorker(t)
-	devices := r.seed(t, seedSpec{FCM: 150, APNs: 150, DeadFCM: 5, Locale: "de-DE", TimeZone: "Europe/Berlin"})
+	r := campaigntest.New(t)
+	r.StartWorker(t, e2eTuning)
+	devices := r.Seed(t, campaigntest.SeedSpec{FCM: 150, APNs: 150, DeadFCM: 5, Locale: "de-DE", TimeZone: "Europe/Berlin"})
 	deadAPNs := map[int64]bool{}
 	for _, d := range devices {
 		if d.Provider == "apns" && len(deadAPNs) < 5 {
@@ -34,8 +35,8 @@ func TestCampaignE2EDeliversOncePerDeviceAndPrunesDeadTokens(t *testing.T) {
 			}
 		}
 	}
-	run := r.start(t, spec("mixed"))
-	p := r.finish(t, run)
+	run := r.Start(t, campaigntest.Spec("mixed"))
+	p := r.Finish(t, run)
 	if p.State != push.CampaignCompleted || p.Targeted != 300 || p.Sent != 290 || p.Pruned != 10 || p.Remaining != 0 {
 		t.Errorf("progress = %+v", p)
 	}
@@ -48,7 +49,7 @@ func TestCampaignE2EDeliversOncePerDeviceAndPrunesDeadTokens(t *testing.T) {
 		if dead {
 			want = 0
 		}
-		if got := r.delivered(d); got != want {
+		if got := r.Delivered(d); got != want {
 			t.Errorf("device %d (%s, dead %v): delivered %d times, want %d", d.ID, d.Provider, dead, got, want)
 		}
 	}
@@ -60,7 +61,7 @@ func TestCampaignE2EDeliversOncePerDeviceAndPrunesDeadTokens(t *testing.T) {
 	if invalid != 10 {
 		t.Errorf("%d devices invalidated, want the 10 dead ones", invalid)
 	}
-	history, runs := r.historyJSON(t, run.GetID())
+	history, runs := r.HistoryJSON(t, run.GetID())
 	for _, d := range devices {
 		if strings.Contains(history, d.Token) {
 			t.Fatalf("a device token appears in the workflow history")
@@ -71,16 +72,16 @@ func TestCampaignE2EDeliversOncePerDeviceAndPrunesDeadTokens(t *testing.T) {
 	}
 
 	// Run again under the same id: the ledger says everything is settled.
-	again := r.finish(t, r.start(t, spec("mixed")))
-	if again.Sent != 290 || r.totalDelivered() != 290 {
-		t.Errorf("re-run: progress %+v, simulators delivered %d in all, want 290", again, r.totalDelivered())
+	again := r.Finish(t, r.Start(t, campaigntest.Spec("mixed")))
+	if again.Sent != 290 || r.TotalDelivered() != 290 {
+		t.Errorf("re-run: progress %+v, simulators delivered %d in all, want 290", again, r.TotalDelivered())
 	}
 }
 
 func TestCampaignE2ESurvivesTransientErrorsAnd429(t *testing.T) {
-	r := newRig(t)
-	r.startWorker(t)
-	devices := r.seed(t, seedSpec{FCM: 150, APNs: 150})
+	r := campaigntest.New(t)
+	r.StartWorker(t, e2eTuning)
+	devices := r.Seed(t, campaigntest.SeedSpec{FCM: 150, APNs: 150})
 	// Every third request fails transiently: 33 % of all sends.
 	if err := r.FCM.SetRateFault(fcmsim.Fault{Status: fcmsim.Internal}, 3); err != nil {
 		t.Fatal(err)
@@ -103,12 +104,12 @@ func TestCampaignE2ESurvivesTransientErrorsAnd429(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	p := r.finish(t, r.start(t, spec("flaky")))
+	p := r.Finish(t, r.Start(t, campaigntest.Spec("flaky")))
 	if p.State != push.CampaignCompleted || p.Sent != 300 || p.FailedTotal != 0 {
 		t.Errorf("progress = %+v", p)
 	}
 	for _, d := range devices {
-		if got := r.delivered(d); got != 1 {
+		if got := r.Delivered(d); got != 1 {
 			t.Errorf("device %d (%s): delivered %d times, want exactly 1", d.ID, d.Provider, got)
 		}
 	}
@@ -126,23 +127,23 @@ func TestCampaignE2ESurvivesTransientErrorsAnd429(t *testing.T) {
 }
 
 func TestCampaignE2EPauseStopsSendingAndResumeFinishes(t *testing.T) {
-	r := newRig(t)
-	r.startWorker(t)
-	devices := r.seed(t, seedSpec{FCM: 200, APNs: 200})
-	c := spec("pausable")
+	r := campaigntest.New(t)
+	r.StartWorker(t, e2eTuning)
+	devices := r.Seed(t, campaigntest.SeedSpec{FCM: 200, APNs: 200})
+	c := campaigntest.Spec("pausable")
 	c.RatePerSecond = 100 // four seconds of sending
-	run := r.start(t, c)
-	waitFor(t, "the first pushes", func() bool { return r.totalDelivered() >= 50 })
+	run := r.Start(t, c)
+	campaigntest.WaitFor(t, "the first pushes", func() bool { return r.TotalDelivered() >= 50 })
 	if err := r.Temporal.SignalWorkflow(context.Background(), run.GetID(), "", push.SignalPause, nil); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, "the pause to settle", func() bool {
-		p := r.progress(t, run.GetID())
+	campaigntest.WaitFor(t, "the pause to settle", func() bool {
+		p := r.Progress(t, run.GetID())
 		return p.State == push.CampaignPaused && p.PagesInFlight == 0
 	})
-	atPause := r.totalDelivered()
+	atPause := r.TotalDelivered()
 	time.Sleep(1500 * time.Millisecond)
-	if now := r.totalDelivered(); now != atPause {
+	if now := r.TotalDelivered(); now != atPause {
 		t.Fatalf("pushes went on while paused: %d, then %d", atPause, now)
 	}
 	if atPause >= 400 {
@@ -151,42 +152,42 @@ func TestCampaignE2EPauseStopsSendingAndResumeFinishes(t *testing.T) {
 	if err := r.Temporal.SignalWorkflow(context.Background(), run.GetID(), "", push.SignalResume, nil); err != nil {
 		t.Fatal(err)
 	}
-	p := r.finish(t, run)
+	p := r.Finish(t, run)
 	if p.State != push.CampaignCompleted || p.Sent != 400 {
 		t.Errorf("progress = %+v", p)
 	}
 	for _, d := range devices {
-		if got := r.delivered(d); got != 1 {
+		if got := r.Delivered(d); got != 1 {
 			t.Errorf("device %d: delivered %d times", d.ID, got)
 		}
 	}
 }
 
 func TestCampaignE2ECancel(t *testing.T) {
-	r := newRig(t)
-	r.startWorker(t)
-	r.seed(t, seedSpec{FCM: 200, APNs: 200})
-	c := spec("cancelled")
+	r := campaigntest.New(t)
+	r.StartWorker(t, e2eTuning)
+	r.Seed(t, campaigntest.SeedSpec{FCM: 200, APNs: 200})
+	c := campaigntest.Spec("cancelled")
 	c.RatePerSecond = 100
-	run := r.start(t, c)
-	waitFor(t, "the first pushes", func() bool { return r.totalDelivered() >= 20 })
+	run := r.Start(t, c)
+	campaigntest.WaitFor(t, "the first pushes", func() bool { return r.TotalDelivered() >= 20 })
 	err := r.Temporal.SignalWorkflow(context.Background(), run.GetID(), "", push.SignalCancel,
 		push.CancelRequest{Reason: "wrong segment"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := r.finish(t, run)
+	p := r.Finish(t, run)
 	if p.State != push.CampaignCancelled || p.Reason != "wrong segment" || p.Remaining == 0 {
 		t.Errorf("progress = %+v", p)
 	}
-	if int64(r.totalDelivered()) != p.Sent {
-		t.Errorf("simulators delivered %d, progress says %d", r.totalDelivered(), p.Sent)
+	if int64(r.TotalDelivered()) != p.Sent {
+		t.Errorf("simulators delivered %d, progress says %d", r.TotalDelivered(), p.Sent)
 	}
 }
 
 func TestCampaignE2EQuietHoursDeferThenDeliver(t *testing.T) {
-	r := newRig(t)
-	r.startWorker(t)
+	r := campaigntest.New(t)
+	r.StartWorker(t, e2eTuning)
 	// A window of one minute around now in UTC: the UTC device is inside
 	// it, the Tokyo device (UTC+9) is far outside.
 	if now := time.Now().UTC(); now.Second() > 45 {
@@ -194,57 +195,57 @@ func TestCampaignE2EQuietHoursDeferThenDeliver(t *testing.T) {
 	}
 	now := time.Now().UTC()
 	quiet := &campaign.QuietHours{Start: now.Format("15:04"), End: now.Add(time.Minute).Format("15:04")}
-	sleeper := r.seed(t, seedSpec{FCM: 1, User: "sleeper", TimeZone: "UTC"})[0]
-	awake := r.seed(t, seedSpec{FCM: 1, User: "awake", TimeZone: "Asia/Tokyo"})[0]
+	sleeper := r.Seed(t, campaigntest.SeedSpec{FCM: 1, User: "sleeper", TimeZone: "UTC"})[0]
+	awake := r.Seed(t, campaigntest.SeedSpec{FCM: 1, User: "awake", TimeZone: "Asia/Tokyo"})[0]
 
-	urgent := spec("urgent")
+	urgent := campaigntest.Spec("urgent")
 	urgent.Category, urgent.QuietHours = "account_alert", quiet
-	if p := r.finish(t, r.start(t, urgent)); p.Sent != 2 || p.Deferred != 0 {
+	if p := r.Finish(t, r.Start(t, urgent)); p.Sent != 2 || p.Deferred != 0 {
 		t.Fatalf("an account alert waited for quiet hours: %+v", p)
 	}
 
-	c := spec("quiet")
+	c := campaigntest.Spec("quiet")
 	c.QuietHours = quiet
-	run := r.start(t, c)
-	waitFor(t, "the campaign to wait for quiet hours", func() bool {
-		return r.progress(t, run.GetID()).State == push.CampaignWaiting
+	run := r.Start(t, c)
+	campaigntest.WaitFor(t, "the campaign to wait for quiet hours", func() bool {
+		return r.Progress(t, run.GetID()).State == push.CampaignWaiting
 	})
-	p := r.progress(t, run.GetID())
+	p := r.Progress(t, run.GetID())
 	if p.Deferred != 1 || p.Sent != 1 || p.NextDeferral == nil {
 		t.Errorf("while waiting: %+v", p)
 	}
-	if r.delivered(sleeper) != 1 || r.delivered(awake) != 2 {
+	if r.Delivered(sleeper) != 1 || r.Delivered(awake) != 2 {
 		t.Errorf("while waiting: sleeper %d, awake %d; want the sleeper to have only the alert",
-			r.delivered(sleeper), r.delivered(awake))
+			r.Delivered(sleeper), r.Delivered(awake))
 	}
-	p = r.finish(t, run)
+	p = r.Finish(t, run)
 	if p.State != push.CampaignCompleted || p.Sent != 2 || p.Deferred != 0 {
 		t.Errorf("result = %+v", p)
 	}
-	if r.delivered(sleeper) != 2 {
-		t.Errorf("the deferred device got %d pushes in all, want 2 (alert and campaign)", r.delivered(sleeper))
+	if r.Delivered(sleeper) != 2 {
+		t.Errorf("the deferred device got %d pushes in all, want 2 (alert and campaign)", r.Delivered(sleeper))
 	}
 }
 
 func TestCampaignE2EEmptyAudienceCompletesWithZero(t *testing.T) {
-	r := newRig(t)
-	r.startWorker(t)
-	r.seed(t, seedSpec{FCM: 3})
-	c := spec("nobody")
+	r := campaigntest.New(t)
+	r.StartWorker(t, e2eTuning)
+	r.Seed(t, campaigntest.SeedSpec{FCM: 3})
+	c := campaigntest.Spec("nobody")
 	c.Audience = campaign.Audience{UserIDs: []string{"no-such-user"}}
-	p := r.finish(t, r.start(t, c))
+	p := r.Finish(t, r.Start(t, c))
 	if p.State != push.CampaignCompleted || p.Targeted != 0 || p.Remaining != 0 {
 		t.Errorf("progress = %+v", p)
 	}
-	if r.totalDelivered() != 0 {
-		t.Errorf("%d pushes sent to an empty audience", r.totalDelivered())
+	if r.TotalDelivered() != 0 {
+		t.Errorf("%d pushes sent to an empty audience", r.TotalDelivered())
 	}
 }
 
 func TestCampaignE2EInvalidInputRefusedNamingTheField(t *testing.T) {
-	r := newRig(t)
-	r.startWorker(t)
-	c := spec("invalid")
+	r := campaigntest.New(t)
+	r.StartWorker(t, e2eTuning)
+	c := campaigntest.Spec("invalid")
 	c.Filter.Platforms = []string{"ios", "symbian"}
 	if err := push.ValidateCampaign(c); err == nil || !strings.Contains(err.Error(), "filter.platforms[1]") {
 		t.Errorf("ValidateCampaign = %v", err)
@@ -263,12 +264,12 @@ func TestCampaignE2EInvalidInputRefusedNamingTheField(t *testing.T) {
 }
 
 func TestCampaignE2EBadMessageFailsFast(t *testing.T) {
-	r := newRig(t)
-	r.startWorker(t)
-	devices := r.seed(t, seedSpec{APNs: 1000})
+	r := campaigntest.New(t)
+	r.StartWorker(t, e2eTuning)
+	devices := r.Seed(t, campaigntest.SeedSpec{APNs: 1000})
 	// APNs refuses the payload itself, for every device.
 	r.APNs.SetRateFault(apnssim.Fault{Status: 413, Reason: "PayloadTooLarge"}, 1)
-	run := r.start(t, spec("too-big"))
+	run := r.Start(t, campaigntest.Spec("too-big"))
 	err := run.Get(context.Background(), nil)
 	var appErr *temporal.ApplicationError
 	if !errors.As(err, &appErr) || appErr.Type() != push.ErrBadMessage || !strings.Contains(appErr.Error(), "PayloadTooLarge") {
@@ -288,15 +289,15 @@ func TestCampaignE2EBadMessageFailsFast(t *testing.T) {
 }
 
 func TestCampaignE2ECredentialsPauseUntilResumed(t *testing.T) {
-	r := newRig(t)
-	r.startWorker(t)
-	devices := r.seed(t, seedSpec{APNs: 100})
+	r := campaigntest.New(t)
+	r.StartWorker(t, e2eTuning)
+	devices := r.Seed(t, campaigntest.SeedSpec{APNs: 100})
 	r.APNs.SetClockSkew(2 * time.Hour) // every provider token looks expired
-	run := r.start(t, spec("expired-key"))
-	waitFor(t, "the campaign to pause itself", func() bool {
-		return r.progress(t, run.GetID()).State == push.CampaignPaused
+	run := r.Start(t, campaigntest.Spec("expired-key"))
+	campaigntest.WaitFor(t, "the campaign to pause itself", func() bool {
+		return r.Progress(t, run.GetID()).State == push.CampaignPaused
 	})
-	p := r.progress(t, run.GetID())
+	p := r.Progress(t, run.GetID())
 	if !strings.Contains(p.Reason, "ExpiredProviderToken") || p.Sent != 0 {
 		t.Errorf("paused with %+v", p)
 	}
@@ -304,26 +305,26 @@ func TestCampaignE2ECredentialsPauseUntilResumed(t *testing.T) {
 	if err := r.Temporal.SignalWorkflow(context.Background(), run.GetID(), "", push.SignalResume, nil); err != nil {
 		t.Fatal(err)
 	}
-	p = r.finish(t, run)
+	p = r.Finish(t, run)
 	if p.State != push.CampaignCompleted || p.Sent != 100 {
 		t.Errorf("after resume: %+v", p)
 	}
 	for _, d := range devices {
-		if r.delivered(d) != 1 {
-			t.Fatalf("device %d delivered %d times", d.ID, r.delivered(d))
+		if r.Delivered(d) != 1 {
+			t.Fatalf("device %d delivered %d times", d.ID, r.Delivered(d))
 		}
 	}
 }
 
 func TestCampaignE2EScheduleFiresAndASecondTriggerForTheSameTimeSendsNothing(t *testing.T) {
-	r := newRig(t)
-	r.startWorker(t)
-	devices := r.seed(t, seedSpec{FCM: 20, APNs: 20})
+	r := campaigntest.New(t)
+	r.StartWorker(t, e2eTuning)
+	devices := r.Seed(t, campaigntest.SeedSpec{FCM: 20, APNs: 20})
 	ctx := context.Background()
 	// Once an hour, the next time a few seconds from now.
 	fire := time.Now().UTC().Add(4 * time.Second).Truncate(time.Second)
 	id := "digest-" + strings.ToLower(strings.ReplaceAll(t.Name(), "/", "-"))[:20]
-	c := spec("")
+	c := campaigntest.Spec("")
 	opts := push.ScheduleOptions(push.CampaignSchedule{
 		ID: id,
 		Spec: client.ScheduleSpec{Intervals: []client.ScheduleIntervalSpec{{
@@ -341,7 +342,7 @@ func TestCampaignE2EScheduleFiresAndASecondTriggerForTheSameTimeSendsNothing(t *
 	if first != wantWorkflow {
 		t.Fatalf("scheduled run is %s, want %s", first, wantWorkflow)
 	}
-	p := r.finish(t, r.Temporal.GetWorkflow(ctx, first, ""))
+	p := r.Finish(t, r.Temporal.GetWorkflow(ctx, first, ""))
 	if p.CampaignID != id+"-"+fire.Format(time.RFC3339) || p.Sent != 40 {
 		t.Fatalf("first run: %+v", p)
 	}
@@ -356,12 +357,12 @@ func TestCampaignE2EScheduleFiresAndASecondTriggerForTheSameTimeSendsNothing(t *
 	if second != first || secondRun == firstRun {
 		t.Fatalf("the backfill for the same time ran as %s/%s, want a new run of %s", second, secondRun, first)
 	}
-	p = r.finish(t, r.Temporal.GetWorkflow(ctx, second, secondRun))
+	p = r.Finish(t, r.Temporal.GetWorkflow(ctx, second, secondRun))
 	if p.State != push.CampaignCompleted || p.CampaignID != id+"-"+fire.Format(time.RFC3339) {
 		t.Errorf("second run: %+v", p)
 	}
 	for _, d := range devices {
-		if got := r.delivered(d); got != 1 {
+		if got := r.Delivered(d); got != 1 {
 			t.Fatalf("device %d delivered %d times, want exactly once over both runs", d.ID, got)
 		}
 	}
@@ -372,7 +373,7 @@ func TestCampaignE2EScheduleFiresAndASecondTriggerForTheSameTimeSendsNothing(t *
 func waitForScheduledRun(t *testing.T, h client.ScheduleHandle, n int) (string, string) {
 	t.Helper()
 	var id, run string
-	waitFor(t, "a scheduled run", func() bool {
+	campaigntest.WaitFor(t, "a scheduled run", func() bool {
 		d, err := h.Describe(context.Background())
 		if err != nil || d.Info.NumActions < n || len(d.Info.RecentActions) == 0 {
 			return false

@@ -13,6 +13,7 @@ import (
 
 	"github.com/imshift/imshift/internal/testenv"
 	"github.com/imshift/imshift/workflows/push"
+	"github.com/imshift/imshift/workflows/push/campaigntest"
 )
 
 // lockedBuffer collects a child process's output for a failure message.
@@ -41,7 +42,7 @@ type workerProcess struct {
 	logs lockedBuffer
 }
 
-func newWorkerProcess(t *testing.T, r *rig) *workerProcess {
+func newWorkerProcess(t *testing.T, r *campaigntest.Rig) *workerProcess {
 	t.Helper()
 	bin := filepath.Join(t.TempDir(), "worker")
 	build := exec.Command("go", "build", "-o", bin, "./worker")
@@ -60,9 +61,9 @@ func newWorkerProcess(t *testing.T, r *rig) *workerProcess {
 		"IMSHIFT_FCM_PROJECT_ID="+r.FCM.ProjectID(),
 		"IMSHIFT_FCM_ENDPOINT="+r.FCMURL,
 		"IMSHIFT_APNS_KEY_FILE="+r.APNsKey,
-		"IMSHIFT_APNS_KEY_ID="+rigKey,
-		"IMSHIFT_APNS_TEAM_ID="+rigTeam,
-		"IMSHIFT_APNS_TOPIC="+rigTopic,
+		"IMSHIFT_APNS_KEY_ID="+campaigntest.Key,
+		"IMSHIFT_APNS_TEAM_ID="+campaigntest.Team,
+		"IMSHIFT_APNS_TOPIC="+campaigntest.Topic,
 		"IMSHIFT_APNS_ENDPOINT="+r.APNsURL,
 		"IMSHIFT_TLS_CA_FILE="+r.CAFile,
 		"IMSHIFT_API_TOKENS=campaign-kill-test-token",
@@ -101,14 +102,14 @@ func freePort(t *testing.T) string {
 // in flight at the kill (sent, not yet recorded): at most the provider
 // calls in flight, here 4 calls of ChunkSize(100) = 10.
 func TestCampaignE2EWorkerKilledMidCampaignFinishesWithoutResending(t *testing.T) {
-	r := newRig(t)
-	devices := r.seed(t, seedSpec{FCM: 300, APNs: 300})
+	r := campaigntest.New(t)
+	devices := r.Seed(t, campaigntest.SeedSpec{FCM: 300, APNs: 300})
 	w := newWorkerProcess(t, r)
 	first := w.start(t)
-	c := spec("killed")
+	c := campaigntest.Spec("killed")
 	c.RatePerSecond = 100
-	run := r.start(t, c)
-	waitFor(t, "pushes from the first worker", func() bool { return r.totalDelivered() >= 150 })
+	run := r.Start(t, c)
+	campaigntest.WaitFor(t, "pushes from the first worker", func() bool { return r.TotalDelivered() >= 150 })
 	if err := first.Process.Signal(syscall.SIGKILL); err != nil {
 		t.Fatal(err)
 	}
@@ -133,13 +134,13 @@ func TestCampaignE2EWorkerKilledMidCampaignFinishesWithoutResending(t *testing.T
 	}
 
 	w.start(t)
-	p := r.finish(t, run)
+	p := r.Finish(t, run)
 	if p.State != push.CampaignCompleted || p.Sent != int64(len(devices)) {
 		t.Errorf("progress = %+v\n%s", p, w.logs.String())
 	}
 	twice := 0
 	for _, d := range devices {
-		n := r.delivered(d)
+		n := r.Delivered(d)
 		switch {
 		case n == 0:
 			t.Errorf("device %d never delivered", d.ID)

@@ -70,6 +70,9 @@ func StartCampaignOptions(campaignID, taskQueue string) client.StartWorkflowOpti
 		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_FAIL,
 		WorkflowIDReusePolicy:    enumspb.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE,
 		TypedSearchAttributes:    campaignAttributes(campaignID),
+		// Say so instead of handing back the running campaign as if it
+		// had just been started.
+		WorkflowExecutionErrorWhenAlreadyStarted: true,
 	}
 }
 

@@ -1,0 +1,321 @@
+// Package campaigntest runs PushCampaign for tests on real parts: a fresh
+// PostgreSQL database and Redis database, the Temporal dev server with a
+// task queue of the test's own, and the real FCM and APNs senders against
+// the provider simulators over TLS. The push package's end-to-end tests and
+// the starter's command tests share it.
+package campaigntest
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"hash/crc32"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/redis/go-redis/v9"
+	"go.temporal.io/api/workflowservice/v1"
+	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/worker"
+
+	"github.com/imshift/imshift/activities/apns"
+	"github.com/imshift/imshift/activities/campaign"
+	"github.com/imshift/imshift/activities/delivery"
+	"github.com/imshift/imshift/activities/fcm"
+	"github.com/imshift/imshift/activities/registry"
+	"github.com/imshift/imshift/internal/testenv"
+	"github.com/imshift/imshift/simulator/apnssim"
+	"github.com/imshift/imshift/simulator/fcmsim"
+	"github.com/imshift/imshift/simulator/simtls"
+	"github.com/imshift/imshift/workflows/push"
+)
+
+// Identity the APNs simulator accepts.
+const (
+	Team  = "TEAM123456"
+	Key   = "KEY1234567"
+	Topic = "com.example.chat"
+)
+
+// Rig is one test's campaign stack on real parts: its own PostgreSQL
+// database and Redis database, the shared Temporal dev server with a task
+// queue of its own, and both provider simulators over TLS. Everything a
+// worker in another process needs is kept too (URLs and key files).
+type Rig struct {
+	DB        *pgxpool.Pool
+	DBURL     string
+	Redis     *redis.Client
+	RedisURL  string
+	Registry  *registry.Store
+	Temporal  client.Client
+	TaskQueue string
+	FCM       *fcmsim.Server
+	APNs      *apnssim.Server
+	FCMURL    string
+	APNsURL   string
+	CAFile    string
+	FCMKey    string // service-account file
+	APNsKey   string // .p8 file
+	Senders   map[string]delivery.Sender
+}
+
+func New(t *testing.T) *Rig {
+	t.Helper()
+	pool, dbURL := testenv.Database(t)
+	rdb, redisURL := testenv.Redis(t)
+	ca, err := simtls.NewCA()
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := &Rig{
+		DB: pool, DBURL: dbURL, Redis: rdb, RedisURL: redisURL,
+		Registry:  registry.New(pool),
+		Temporal:  testenv.Temporal(t),
+		TaskQueue: "campaign-" + strings.ToLower(strings.NewReplacer("/", "-", " ", "-").Replace(t.Name())),
+		CAFile:    writeTemp(t, "ca.pem", ca.CertPEM()),
+		Senders:   map[string]delivery.Sender{},
+	}
+	r.startFCM(t, ca)
+	r.startAPNs(t, ca)
+	return r
+}
+
+func (r *Rig) startFCM(t *testing.T, ca *simtls.CA) {
+	r.FCM = fcmsim.New(fcmsim.Options{ProjectID: "imshift-test"})
+	r.FCMURL = serveTLSHandler(t, r.FCM, ca)
+	key, err := fcmsim.ServiceAccountJSON(r.FCMURL+"/token", r.FCM.ProjectID())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := r.FCM.RegisterServiceAccount(key); err != nil {
+		t.Fatal(err)
+	}
+	r.FCMKey = writeTemp(t, "sa.json", key)
+	s, err := fcm.NewSender(context.Background(), fcm.Config{CredentialsFile: r.FCMKey, Endpoint: r.FCMURL, RootCAs: ca.Pool()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.Senders[registry.ProviderFCM] = s
+}
+
+func (r *Rig) startAPNs(t *testing.T, ca *simtls.CA) {
+	p8, pub, err := apnssim.GenerateKey()
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.APNs = apnssim.New(apnssim.Options{TeamID: Team, KeyID: Key, Topic: Topic, PublicKey: pub})
+	ts := r.APNs.StartTLS(ca)
+	t.Cleanup(ts.Close)
+	r.APNsURL = ts.URL
+	r.APNsKey = writeTemp(t, "AuthKey.p8", p8)
+	s, err := apns.NewSender(apns.Config{KeyFile: r.APNsKey, KeyID: Key, TeamID: Team, Topic: Topic,
+		Endpoint: r.APNsURL, RootCAs: ca.Pool(), Streams: 64})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.Senders[registry.ProviderAPNs] = s
+}
+
+// StartWorker runs PushCampaign and its activities in this process.
+func (r *Rig) StartWorker(t *testing.T, tuning push.Tuning) {
+	t.Helper()
+	w := worker.New(r.Temporal, r.TaskQueue, worker.Options{})
+	acts := campaign.New(campaign.Config{DB: r.DB, Redis: r.Redis, Senders: r.Senders,
+		ProviderRate: map[string]int{"fcm": 10000, "apns": 10000}})
+	push.RegisterCampaign(w, acts, tuning)
+	if err := w.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(w.Stop)
+}
+
+// Device is a registered device as the tests see it.
+type Device struct {
+	ID       int64
+	Provider string
+	Token    string
+}
+
+// SeedSpec says what devices to register.
+type SeedSpec struct {
+	FCM, APNs int
+	DeadFCM   int    // FCM tokens with the simulator's "dead-" prefix
+	User      string // user id prefix
+	TimeZone  string
+	Locale    string
+}
+
+// Seed registers devices in bulk and returns them in id order.
+func (r *Rig) Seed(t *testing.T, s SeedSpec) []Device {
+	t.Helper()
+	if s.User == "" {
+		s.User = "user"
+	}
+	var batch []registry.Device
+	add := func(provider, platform, token string, i int) {
+		d := registry.Device{UserID: fmt.Sprintf("%s%d", s.User, i), Platform: platform, Provider: provider,
+			Token: token, Locale: s.Locale, TimeZone: s.TimeZone}
+		if err := d.Normalize(); err != nil {
+			t.Fatal(err)
+		}
+		batch = append(batch, d)
+	}
+	for i := range s.FCM {
+		tok := fmt.Sprintf("%s-fcm-%06d:APA91b", s.User, i)
+		if i < s.DeadFCM {
+			tok = "dead-" + tok
+		}
+		add("fcm", "android", tok, i)
+	}
+	for i := range s.APNs {
+		add("apns", "ios", fmt.Sprintf("%08x%056x", crc32.ChecksumIEEE([]byte(s.User)), i), i)
+	}
+	if _, err := r.Registry.Import(context.Background(), batch); err != nil {
+		t.Fatal(err)
+	}
+	rows, err := r.DB.Query(context.Background(),
+		`SELECT id, provider, token FROM imshift.devices WHERE user_id LIKE $1 || '%' ORDER BY id`, s.User)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var out []Device
+	for rows.Next() {
+		var d Device
+		if err := rows.Scan(&d.ID, &d.Provider, &d.Token); err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, d)
+	}
+	return out
+}
+
+// Delivered is how often the simulators delivered to d.
+func (r *Rig) Delivered(d Device) int {
+	if d.Provider == "apns" {
+		return r.APNs.Delivered(d.Token)
+	}
+	return r.FCM.Delivered(d.Token)
+}
+
+// TotalDelivered is every push either simulator delivered.
+func (r *Rig) TotalDelivered() int64 {
+	return r.FCM.Counters().Sent + r.APNs.Counters().Delivered
+}
+
+// Spec is a campaign to everyone, with the issue's example message.
+func Spec(id string) push.Campaign {
+	return push.Campaign{Spec: campaign.Spec{
+		CampaignID: id,
+		Category:   "marketing",
+		Audience:   campaign.Audience{All: true},
+		Message: campaign.Message{Title: "Spring sale", Body: "20% off today",
+			Data:      map[string]string{"deeplink": "app://sale"},
+			Localized: map[string]campaign.Text{"de": {Title: "Frühlingsangebot", Body: "Heute 20% Rabatt"}}},
+		Options: campaign.Options{TTL: "24h", Priority: "normal", CollapseKey: "spring-sale", APNsPushType: "alert", Sound: "default"},
+	}}
+}
+
+// Start starts a campaign the way the starter does.
+func (r *Rig) Start(t *testing.T, c push.Campaign) client.WorkflowRun {
+	t.Helper()
+	if err := push.ValidateCampaign(c); err != nil {
+		t.Fatal(err)
+	}
+	run, err := r.Temporal.ExecuteWorkflow(context.Background(),
+		push.StartCampaignOptions(c.CampaignID, r.TaskQueue), push.PushCampaignName, c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return run
+}
+
+// Finish waits for the campaign's last run and returns its result.
+func (r *Rig) Finish(t *testing.T, run client.WorkflowRun) push.Progress {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	var p push.Progress
+	if err := r.Temporal.GetWorkflow(ctx, run.GetID(), "").Get(ctx, &p); err != nil {
+		t.Fatalf("campaign %s: %v", run.GetID(), err)
+	}
+	return p
+}
+
+// Progress queries the running campaign.
+func (r *Rig) Progress(t *testing.T, workflowID string) push.Progress {
+	t.Helper()
+	v, err := r.Temporal.QueryWorkflow(context.Background(), workflowID, "", push.QueryProgress)
+	if err != nil {
+		t.Fatalf("query progress: %v", err)
+	}
+	var p push.Progress
+	if err := v.Get(&p); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// WaitFor polls cond every 50 ms until it holds or a minute passes.
+func WaitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(time.Minute)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// HistoryJSON is every event of every run of the workflow, as JSON.
+func (r *Rig) HistoryJSON(t *testing.T, workflowID string) (string, int) {
+	t.Helper()
+	ctx := context.Background()
+	var b strings.Builder
+	runs := 0
+	resp, err := r.Temporal.ListWorkflow(ctx, listRequest(workflowID))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, ex := range resp.GetExecutions() {
+		runs++
+		it := r.Temporal.GetWorkflowHistory(ctx, workflowID, ex.GetExecution().GetRunId(), false, 0)
+		for it.HasNext() {
+			ev, err := it.Next()
+			if err != nil {
+				t.Fatal(err)
+			}
+			j, _ := json.Marshal(ev)
+			b.Write(j)
+		}
+	}
+	return b.String(), runs
+}
+
+func listRequest(workflowID string) *workflowservice.ListWorkflowExecutionsRequest {
+	return &workflowservice.ListWorkflowExecutionsRequest{Query: fmt.Sprintf("WorkflowId = '%s'", workflowID)}
+}
+
+func serveTLSHandler(t *testing.T, h http.Handler, ca *simtls.CA) string {
+	srv := httptest.NewUnstartedServer(h)
+	srv.EnableHTTP2 = true
+	srv.TLS = ca.ServerTLSConfig()
+	srv.StartTLS()
+	t.Cleanup(srv.Close)
+	return srv.URL
+}
+
+func writeTemp(t *testing.T, name string, b []byte) string {
+	path := filepath.Join(t.TempDir(), name)
+	if err := os.WriteFile(path, b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
