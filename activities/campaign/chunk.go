@@ -32,13 +32,7 @@ func (p *page) sendChunk(ctx context.Context, provider string, chunk []target) e
 		for i, t := range chunk {
 			msgs[i] = p.spec.DeliveryMessage(t.token, t.locale)
 		}
-		sendCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), sendTimeout)
-		results, err := sender.Send(sendCtx, msgs)
-		cancel()
-		if err != nil {
-			return err
-		}
-		o, err := p.settle(ctx, provider, chunk, results)
+		o, err := p.call(ctx, sender, provider, chunk, msgs)
 		if err != nil || o.stopped {
 			return err
 		}
@@ -61,6 +55,20 @@ func (p *page) sendChunk(ctx context.Context, provider string, chunk []target) e
 		chunk = o.retry
 	}
 	return nil
+}
+
+// call sends one provider call and records its outcomes. Both run on a
+// context the activity's cancellation (a cancelled workflow, a stopping
+// worker) does not cut short: a push the provider acknowledged is always
+// written to the ledger, which is what keeps the duplicate window to a crash.
+func (p *page) call(ctx context.Context, sender delivery.Sender, provider string, chunk []target, msgs []delivery.Message) (outcome, error) {
+	callCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), sendTimeout)
+	defer cancel()
+	results, err := sender.Send(callCtx, msgs)
+	if err != nil {
+		return outcome{}, err
+	}
+	return p.settle(callCtx, provider, chunk, results)
 }
 
 // backoff is exponential from 250 ms with full jitter on the upper half, so

@@ -66,9 +66,7 @@ const (
 	// MaxAttempts is how often a device is tried in all; after that a
 	// transient failure is final.
 	MaxAttempts = 10
-	// sendTimeout bounds one provider call. Sends run on a context that a
-	// cancelled activity does not cut short, so a push in flight gets its
-	// answer recorded.
+	// sendTimeout bounds one provider call and its ledger write.
 	sendTimeout = 2 * time.Minute
 )
 
