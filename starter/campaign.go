@@ -1,13 +1,11 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"strings"
 	"time"
 
@@ -37,26 +35,6 @@ func campaignCommand(a *app) *cobra.Command {
 	return cmd
 }
 
-// readCampaign reads a campaign JSON file ("-" is stdin). Unknown fields are
-// refused: a misspelt "quietHour" must not silently disable quiet hours.
-func readCampaign(path string) (push.Campaign, error) {
-	var c push.Campaign
-	var r io.Reader = os.Stdin
-	if path != "-" {
-		b, err := os.ReadFile(path)
-		if err != nil {
-			return c, err
-		}
-		r = bytes.NewReader(b)
-	}
-	dec := json.NewDecoder(r)
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&c); err != nil {
-		return c, fmt.Errorf("%s: not a campaign: %w", path, err)
-	}
-	return c, nil
-}
-
 func campaignStartCommand(a *app) *cobra.Command {
 	var file string
 	cmd := &cobra.Command{
@@ -64,7 +42,7 @@ func campaignStartCommand(a *app) *cobra.Command {
 		Short: "Validate a campaign and start it (workflow id campaign-<campaignId>)",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			c, err := readCampaign(file)
+			c, err := readInput[push.Campaign](file, "campaign")
 			if err != nil {
 				return err
 			}

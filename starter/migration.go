@@ -1,13 +1,11 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"strings"
 	"time"
 
@@ -38,26 +36,6 @@ func newMigrationCmd(a *app) *cobra.Command {
 	return cmd
 }
 
-// readPlan reads a plan JSON file ("-" is stdin). Unknown fields are
-// refused: a misspelt "failurLimit" must not silently mean 0.
-func readPlan(path string) (migration.Plan, error) {
-	var p migration.Plan
-	var r io.Reader = os.Stdin
-	if path != "-" {
-		b, err := os.ReadFile(path)
-		if err != nil {
-			return p, err
-		}
-		r = bytes.NewReader(b)
-	}
-	dec := json.NewDecoder(r)
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&p); err != nil {
-		return p, fmt.Errorf("%s: not a migration plan: %w", path, err)
-	}
-	return p, nil
-}
-
 func migrationStartCmd(a *app) *cobra.Command {
 	var file string
 	var dryRun bool
@@ -66,7 +44,7 @@ func migrationStartCmd(a *app) *cobra.Command {
 		Short: "Validate a plan and start it (workflow id migration-<migrationId>)",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			p, err := readPlan(file)
+			p, err := readInput[migration.Plan](file, "migration plan")
 			if err != nil {
 				return err
 			}

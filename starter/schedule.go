@@ -52,7 +52,7 @@ func scheduleCreateCommand(a *app) *cobra.Command {
 			"The file's campaignId is not used. Overlap: skip; catch-up window 5m; pause on failure.",
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			c, err := readCampaign(file)
+			c, err := readInput[push.Campaign](file, "campaign")
 			if err != nil {
 				return err
 			}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"github.com/imshift/imshift/bench/procstat"
 	"io"
 	"runtime"
 	"time"
@@ -23,7 +24,7 @@ func report(w io.Writer, f flags, results []result) {
 	fmt.Fprintf(w, "|---|---|---|---|---|---|---|---|\n")
 	for _, r := range results {
 		fmt.Fprintf(w, "| %v | %.0f (%.0f, %.0f) | %.0f | %.2f | %s | %d (%d) | %v | %v / %v |\n",
-			r.latency, r.raw, r.rawRuns[0], r.rawRuns[1], r.e2e, r.ratio(), mib(r.peakRSS), r.maxEvents, r.runs,
+			r.latency, r.raw, r.rawRuns[0], r.rawRuns[1], r.e2e, r.ratio(), procstat.MiB(r.peakRSS), r.maxEvents, r.runs,
 			r.pauseToEnd.Round(time.Millisecond), perPush(r.rawCPU, r.devices).Round(time.Microsecond),
 			perPush(r.workerCPU, r.devices).Round(time.Microsecond))
 	}
@@ -32,7 +33,7 @@ func report(w io.Writer, f flags, results []result) {
 		if r.latency == 20*time.Millisecond {
 			check(w, fmt.Sprintf("ratio at 20 ms %.2f ≥ %.1f", r.ratio(), targetRatio), r.ratio() >= targetRatio)
 		}
-		check(w, fmt.Sprintf("at %v: peak RSS %s ≤ 256 MiB", r.latency, mib(r.peakRSS)), r.peakRSS <= targetRSS)
+		check(w, fmt.Sprintf("at %v: peak RSS %s ≤ 256 MiB", r.latency, procstat.MiB(r.peakRSS)), r.peakRSS <= targetRSS)
 		check(w, fmt.Sprintf("at %v: largest history %d ≤ %d events", r.latency, r.maxEvents, targetEvents), r.maxEvents <= targetEvents)
 		check(w, fmt.Sprintf("at %v: pause effective in %v ≤ 2s", r.latency, r.pauseToEnd.Round(time.Millisecond)), r.pauseToEnd <= targetPause)
 	}

@@ -1,9 +1,9 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"fmt"
+	"github.com/imshift/imshift/bench/procstat"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -37,7 +37,7 @@ func (r result) ratio() float64 { return r.e2e / r.raw }
 
 func (r result) summary() string {
 	return fmt.Sprintf("raw %.0f/s (before %.0f, after %.0f), end-to-end %.0f/s (ratio %.2f), worker peak RSS %s, largest history %d events in %d runs, pause %v, client CPU per push raw %v, worker %v",
-		r.raw, r.rawRuns[0], r.rawRuns[1], r.e2e, r.ratio(), mib(r.peakRSS), r.maxEvents, r.runs, r.pauseToEnd.Round(time.Millisecond),
+		r.raw, r.rawRuns[0], r.rawRuns[1], r.e2e, r.ratio(), procstat.MiB(r.peakRSS), r.maxEvents, r.runs, r.pauseToEnd.Round(time.Millisecond),
 		perPush(r.rawCPU, r.devices), perPush(r.workerCPU, r.devices))
 }
 
@@ -127,7 +127,7 @@ func (s *stack) runCampaign(ctx context.Context, res *result) error {
 		return fmt.Errorf("campaign ended %s with %d sent; simulators delivered %d of %d", p.State, p.Sent, res.delivered, res.devices)
 	}
 	res.e2e = float64(res.delivered) / res.elapsed.Seconds()
-	if res.peakRSS, err = peakRSS(w.pid()); err != nil {
+	if res.peakRSS, err = procstat.PeakRSS(w.pid()); err != nil {
 		return err
 	}
 	if res.workerCPU, err = processCPU(w.pid()); err != nil {
@@ -192,30 +192,6 @@ func (s *stack) historySizes(ctx context.Context, workflowID string, res *result
 	}
 	return nil
 }
-
-// peakRSS reads VmHWM (peak resident set size) of a process, in bytes.
-func peakRSS(pid string) (int64, error) {
-	f, err := os.Open("/proc/" + pid + "/status")
-	if err != nil {
-		return 0, err
-	}
-	defer f.Close()
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		rest, ok := strings.CutPrefix(sc.Text(), "VmHWM:")
-		if !ok {
-			continue
-		}
-		kb, err := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(rest), "kB")), 10, 64)
-		if err != nil {
-			return 0, fmt.Errorf("VmHWM: %w", err)
-		}
-		return kb << 10, nil
-	}
-	return 0, fmt.Errorf("no VmHWM in /proc/%s/status", pid)
-}
-
-func mib(b int64) string { return fmt.Sprintf("%.0f MiB", float64(b)/(1<<20)) }
 
 // processCPU is a process's user and system CPU time so far.
 func processCPU(pid string) (time.Duration, error) {

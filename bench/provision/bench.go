@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/imshift/imshift/bench/procstat"
 	"log/slog"
 	"os"
 	"runtime"
@@ -136,7 +137,7 @@ func progress(ctx context.Context, base string, start time.Time) {
 }
 
 func report(ctx context.Context, f flags, base, simPID string, res migration.ProvisionResult, attempts int, elapsed time.Duration) error {
-	hwm, err := peakRSS("self")
+	hwm, err := procstat.PeakRSS("self")
 	if err != nil {
 		return err
 	}
@@ -146,10 +147,10 @@ func report(ctx context.Context, f flags, base, simPID string, res migration.Pro
 		done, elapsed.Round(time.Millisecond), attempts, float64(done)/elapsed.Seconds())
 	fmt.Printf("  registered %d, already existed %d, errors %d, FCM tokens copied %d\n",
 		t.Registered, t.AlreadyExisted, t.Errors, t.FCMTokensCopied)
-	fmt.Printf("  provisioning process peak RSS (VmHWM): %s   (GOMAXPROCS %d, %d CPUs)\n", mib(hwm), runtime.GOMAXPROCS(0), runtime.NumCPU())
+	fmt.Printf("  provisioning process peak RSS (VmHWM): %s   (GOMAXPROCS %d, %d CPUs)\n", procstat.MiB(hwm), runtime.GOMAXPROCS(0), runtime.NumCPU())
 	if simPID != "" {
-		if simHWM, err := peakRSS(simPID); err == nil {
-			fmt.Printf("  OpenIM simulator process peak RSS: %s\n", mib(simHWM))
+		if simHWM, err := procstat.PeakRSS(simPID); err == nil {
+			fmt.Printf("  OpenIM simulator process peak RSS: %s\n", procstat.MiB(simHWM))
 		}
 	}
 	c, err := simCounters(ctx, base)
