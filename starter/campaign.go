@@ -171,36 +171,25 @@ func campaignWatchCommand(a *app) *cobra.Command {
 // has closed. A closed campaign's progress is its result (or a failure's
 // details), so watching needs no worker once it is over.
 func (a *app) campaignProgress(ctx context.Context, campaignID string) (push.Progress, bool, error) {
-	var p push.Progress
 	tc, err := a.client(ctx)
 	if err != nil {
-		return p, false, err
+		return push.Progress{}, false, err
 	}
-	id := push.CampaignWorkflowID(campaignID)
-	d, err := tc.DescribeWorkflowExecution(ctx, id, "")
-	if err != nil {
-		return p, false, fmt.Errorf("campaign %s: %w", campaignID, err)
-	}
-	status := d.GetWorkflowExecutionInfo().GetStatus()
-	switch status {
-	case enumspb.WORKFLOW_EXECUTION_STATUS_RUNNING:
-		v, err := tc.QueryWorkflow(ctx, id, "", push.QueryProgress)
+	p, status, err := current[push.Progress](ctx, tc, push.CampaignWorkflowID(campaignID), push.QueryProgress)
+	switch {
+	case status == enumspb.WORKFLOW_EXECUTION_STATUS_UNSPECIFIED || status == enumspb.WORKFLOW_EXECUTION_STATUS_RUNNING:
 		if err != nil {
-			return p, false, fmt.Errorf("query campaign %s: %w", campaignID, err)
+			return p, false, fmt.Errorf("campaign %s: %w", campaignID, err)
 		}
-		return p, false, v.Get(&p)
-	case enumspb.WORKFLOW_EXECUTION_STATUS_COMPLETED:
-		return p, true, tc.GetWorkflow(ctx, id, "").Get(ctx, &p)
+		return p, false, nil
+	case err == nil:
+		return p, true, nil
 	}
-	err = tc.GetWorkflow(ctx, id, "").Get(ctx, &p)
 	var appErr *temporal.ApplicationError
 	if errors.As(err, &appErr) && appErr.HasDetails() && appErr.Details(&p) == nil {
 		return p, true, nil
 	}
-	p.CampaignID, p.State = campaignID, strings.ToLower(strings.TrimPrefix(status.String(), "WORKFLOW_EXECUTION_STATUS_"))
-	if err != nil {
-		p.Reason = err.Error()
-	}
+	p.CampaignID, p.State, p.Reason = campaignID, statusName(status), err.Error()
 	return p, true, nil
 }
 

@@ -259,29 +259,21 @@ func printChanges(w io.Writer, st migration.Status, seen watchMark) watchMark {
 // migrationStatus returns the status and whether the workflow has closed: a
 // running one is queried, a completed one's result is its final status.
 func (a *app) migrationStatus(ctx context.Context, migrationID string) (migration.Status, bool, error) {
-	var st migration.Status
 	tc, err := a.client(ctx)
 	if err != nil {
-		return st, false, err
+		return migration.Status{}, false, err
 	}
-	id := migration.WorkflowID(migrationID)
-	d, err := tc.DescribeWorkflowExecution(ctx, id, "")
-	if err != nil {
-		return st, false, fmt.Errorf("migration %s: %w", migrationID, err)
-	}
-	switch status := d.GetWorkflowExecutionInfo().GetStatus(); status {
-	case enumspb.WORKFLOW_EXECUTION_STATUS_RUNNING:
-		v, err := tc.QueryWorkflow(ctx, id, "", migration.QueryStatus)
+	st, status, err := current[migration.Status](ctx, tc, migration.WorkflowID(migrationID), migration.QueryStatus)
+	switch status {
+	case enumspb.WORKFLOW_EXECUTION_STATUS_UNSPECIFIED, enumspb.WORKFLOW_EXECUTION_STATUS_RUNNING:
 		if err != nil {
-			return st, false, fmt.Errorf("query migration %s: %w", migrationID, err)
+			return st, false, fmt.Errorf("migration %s: %w", migrationID, err)
 		}
-		return st, false, v.Get(&st)
+		return st, false, nil
 	case enumspb.WORKFLOW_EXECUTION_STATUS_COMPLETED:
-		return st, true, tc.GetWorkflow(ctx, id, "").Get(ctx, &st)
+		return st, true, err
 	default:
-		err := tc.GetWorkflow(ctx, id, "").Get(ctx, &st)
-		return st, true, fmt.Errorf("migration %s %s: %v", migrationID,
-			strings.ToLower(strings.TrimPrefix(status.String(), "WORKFLOW_EXECUTION_STATUS_")), err)
+		return st, true, fmt.Errorf("migration %s %s: %v", migrationID, statusName(status), err)
 	}
 }
 
