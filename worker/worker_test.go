@@ -18,10 +18,9 @@ import (
 	"time"
 
 	"github.com/imshift/imshift/internal/testenv"
-	"github.com/imshift/imshift/simulator/apnssim"
 	"github.com/imshift/imshift/simulator/fcmsim"
 	"github.com/imshift/imshift/simulator/openimsim"
-	"github.com/imshift/imshift/simulator/simtls"
+	"github.com/imshift/imshift/simulator/simtest"
 )
 
 func TestMain(m *testing.M) { testenv.Main(m) }
@@ -58,41 +57,19 @@ func freeAddr(t *testing.T) string {
 
 func newStack(t *testing.T) *stack {
 	t.Helper()
-	dir := t.TempDir()
 	_, dbURL := testenv.Database(t)
 	_, redisURL := testenv.Redis(t)
-	ca, err := simtls.NewCA()
-	if err != nil {
-		t.Fatal(err)
-	}
 	openimSecret := "openim-secret-" + t.Name()
 	openim := httptest.NewServer(openimsim.New(openimsim.Options{Secret: openimSecret}))
 	t.Cleanup(openim.Close)
-
-	fcm := fcmsim.New(fcmsim.Options{ProjectID: "proj"})
-	fcmTS := httptest.NewUnstartedServer(fcm)
-	fcmTS.EnableHTTP2, fcmTS.TLS = true, ca.ServerTLSConfig()
-	fcmTS.StartTLS()
-	t.Cleanup(fcmTS.Close)
-	account, err := fcmsim.ServiceAccountJSON(fcmTS.URL+"/token", "proj")
+	providers := simtest.Start(t)
+	account, err := os.ReadFile(providers.FCMKeyFile)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := fcm.RegisterServiceAccount(account); err != nil {
-		t.Fatal(err)
-	}
-	p8, pub, err := apnssim.GenerateKey()
+	p8, err := os.ReadFile(providers.APNsKeyFile)
 	if err != nil {
 		t.Fatal(err)
-	}
-	apnsTS := apnssim.New(apnssim.Options{TeamID: "TEAM000001", KeyID: "KEY0000001", Topic: "com.example.chat", PublicKey: pub}).StartTLS(ca)
-	t.Cleanup(apnsTS.Close)
-
-	files := map[string][]byte{"ca.pem": ca.CertPEM(), "fcm.json": account, "apns.p8": p8}
-	for name, b := range files {
-		if err := os.WriteFile(filepath.Join(dir, name), b, 0o600); err != nil {
-			t.Fatal(err)
-		}
 	}
 	var acct struct {
 		PrivateKey string `json:"private_key"`
@@ -100,27 +77,18 @@ func newStack(t *testing.T) *stack {
 	if err := json.Unmarshal(account, &acct); err != nil {
 		t.Fatal(err)
 	}
-	s := &stack{fcm: fcm, metrics: freeAddr(t), http: freeAddr(t)}
+	s := &stack{fcm: providers.FCM, metrics: freeAddr(t), http: freeAddr(t)}
 	apiToken := "api-token-" + strings.Repeat("z", 20)
 	// PostgreSQL here trusts loopback, so a password in the URL is accepted
 	// and must still never be printed.
 	dbURL = strings.Replace(dbURL, "postgres@", "postgres:db-password-xyz@", 1)
-	s.env = append(os.Environ(),
+	s.env = append(append(os.Environ(), providers.Env()...),
 		"TEMPORAL_ADDRESS="+testenv.TemporalAddress(t),
 		"IMSHIFT_TASK_QUEUE=worker-test-"+fmt.Sprint(time.Now().UnixNano()),
 		"IMSHIFT_DATABASE_URL="+dbURL,
 		"IMSHIFT_REDIS_URL="+redisURL,
 		"IMSHIFT_OPENIM_API_URL="+openim.URL,
 		"IMSHIFT_OPENIM_SECRET="+openimSecret,
-		"IMSHIFT_FCM_CREDENTIALS_FILE="+filepath.Join(dir, "fcm.json"),
-		"IMSHIFT_FCM_PROJECT_ID=proj",
-		"IMSHIFT_FCM_ENDPOINT="+fcmTS.URL,
-		"IMSHIFT_APNS_KEY_FILE="+filepath.Join(dir, "apns.p8"),
-		"IMSHIFT_APNS_KEY_ID=KEY0000001",
-		"IMSHIFT_APNS_TEAM_ID=TEAM000001",
-		"IMSHIFT_APNS_TOPIC=com.example.chat",
-		"IMSHIFT_APNS_ENDPOINT="+apnsTS.URL,
-		"IMSHIFT_TLS_CA_FILE="+filepath.Join(dir, "ca.pem"),
 		"IMSHIFT_API_TOKENS="+apiToken,
 		"IMSHIFT_HTTP_ADDR="+s.http,
 		"IMSHIFT_METRICS_ADDR="+s.metrics,

@@ -50,22 +50,14 @@ func newWorkerProcess(t *testing.T, r *campaigntest.Rig) *workerProcess {
 	if out, err := build.CombinedOutput(); err != nil {
 		t.Fatalf("go build ./worker: %v\n%s", err, out)
 	}
-	return &workerProcess{bin: bin, env: append(os.Environ(),
+	env := append(os.Environ(), r.Providers.Env()...)
+	return &workerProcess{bin: bin, env: append(env,
 		"TEMPORAL_ADDRESS="+testenv.TemporalAddress(t),
 		"IMSHIFT_TASK_QUEUE="+r.TaskQueue,
 		"IMSHIFT_DATABASE_URL="+r.DBURL,
 		"IMSHIFT_REDIS_URL="+r.RedisURL,
 		"IMSHIFT_OPENIM_API_URL=http://127.0.0.1:9",
 		"IMSHIFT_OPENIM_SECRET=unused-in-this-test",
-		"IMSHIFT_FCM_CREDENTIALS_FILE="+r.FCMKey,
-		"IMSHIFT_FCM_PROJECT_ID="+r.FCM.ProjectID(),
-		"IMSHIFT_FCM_ENDPOINT="+r.FCMURL,
-		"IMSHIFT_APNS_KEY_FILE="+r.APNsKey,
-		"IMSHIFT_APNS_KEY_ID="+campaigntest.Key,
-		"IMSHIFT_APNS_TEAM_ID="+campaigntest.Team,
-		"IMSHIFT_APNS_TOPIC="+campaigntest.Topic,
-		"IMSHIFT_APNS_ENDPOINT="+r.APNsURL,
-		"IMSHIFT_TLS_CA_FILE="+r.CAFile,
 		"IMSHIFT_API_TOKENS=campaign-kill-test-token",
 		"IMSHIFT_HTTP_ADDR="+freePort(t),
 		"IMSHIFT_METRICS_ADDR="+freePort(t),

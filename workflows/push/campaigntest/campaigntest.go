@@ -10,10 +10,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"hash/crc32"
-	"net/http"
-	"net/http/httptest"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -24,25 +20,15 @@ import (
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/worker"
 
-	"github.com/imshift/imshift/activities/apns"
 	"github.com/imshift/imshift/activities/campaign"
 	"github.com/imshift/imshift/activities/delivery"
-	"github.com/imshift/imshift/activities/fcm"
 	"github.com/imshift/imshift/activities/registry"
 	"github.com/imshift/imshift/internal/testenv"
-	"github.com/imshift/imshift/simulator/apnssim"
-	"github.com/imshift/imshift/simulator/fcmsim"
-	"github.com/imshift/imshift/simulator/simtls"
+	"github.com/imshift/imshift/simulator/simtest"
 	"github.com/imshift/imshift/workflows/push"
 )
 
 // Identity the APNs simulator accepts.
-const (
-	Team  = "TEAM123456"
-	Key   = "KEY1234567"
-	Topic = "com.example.chat"
-)
-
 // Rig is one test's campaign stack on real parts: its own PostgreSQL
 // database and Redis database, the shared Temporal dev server with a task
 // queue of its own, and both provider simulators over TLS. Everything a
@@ -55,71 +41,24 @@ type Rig struct {
 	Registry  *registry.Store
 	Temporal  client.Client
 	TaskQueue string
-	FCM       *fcmsim.Server
-	APNs      *apnssim.Server
-	FCMURL    string
-	APNsURL   string
-	CAFile    string
-	FCMKey    string // service-account file
-	APNsKey   string // .p8 file
 	Senders   map[string]delivery.Sender
+	*simtest.Providers
 }
 
 func New(t *testing.T) *Rig {
 	t.Helper()
 	pool, dbURL := testenv.Database(t)
 	rdb, redisURL := testenv.Redis(t)
-	ca, err := simtls.NewCA()
-	if err != nil {
-		t.Fatal(err)
-	}
+	providers := simtest.Start(t)
 	r := &Rig{
 		DB: pool, DBURL: dbURL, Redis: rdb, RedisURL: redisURL,
 		Registry:  registry.New(pool),
 		Temporal:  testenv.Temporal(t),
 		TaskQueue: "campaign-" + strings.ToLower(strings.NewReplacer("/", "-", " ", "-").Replace(t.Name())),
-		CAFile:    writeTemp(t, "ca.pem", ca.CertPEM()),
-		Senders:   map[string]delivery.Sender{},
+		Senders:   providers.Senders(t, 64),
+		Providers: providers,
 	}
-	r.startFCM(t, ca)
-	r.startAPNs(t, ca)
 	return r
-}
-
-func (r *Rig) startFCM(t *testing.T, ca *simtls.CA) {
-	r.FCM = fcmsim.New(fcmsim.Options{ProjectID: "imshift-test"})
-	r.FCMURL = serveTLSHandler(t, r.FCM, ca)
-	key, err := fcmsim.ServiceAccountJSON(r.FCMURL+"/token", r.FCM.ProjectID())
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := r.FCM.RegisterServiceAccount(key); err != nil {
-		t.Fatal(err)
-	}
-	r.FCMKey = writeTemp(t, "sa.json", key)
-	s, err := fcm.NewSender(context.Background(), fcm.Config{CredentialsFile: r.FCMKey, Endpoint: r.FCMURL, RootCAs: ca.Pool()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	r.Senders[registry.ProviderFCM] = s
-}
-
-func (r *Rig) startAPNs(t *testing.T, ca *simtls.CA) {
-	p8, pub, err := apnssim.GenerateKey()
-	if err != nil {
-		t.Fatal(err)
-	}
-	r.APNs = apnssim.New(apnssim.Options{TeamID: Team, KeyID: Key, Topic: Topic, PublicKey: pub})
-	ts := r.APNs.StartTLS(ca)
-	t.Cleanup(ts.Close)
-	r.APNsURL = ts.URL
-	r.APNsKey = writeTemp(t, "AuthKey.p8", p8)
-	s, err := apns.NewSender(apns.Config{KeyFile: r.APNsKey, KeyID: Key, TeamID: Team, Topic: Topic,
-		Endpoint: r.APNsURL, RootCAs: ca.Pool(), Streams: 64})
-	if err != nil {
-		t.Fatal(err)
-	}
-	r.Senders[registry.ProviderAPNs] = s
 }
 
 // StartWorker runs PushCampaign and its activities in this process.
@@ -301,21 +240,4 @@ func (r *Rig) HistoryJSON(t *testing.T, workflowID string) (string, int) {
 
 func listRequest(workflowID string) *workflowservice.ListWorkflowExecutionsRequest {
 	return &workflowservice.ListWorkflowExecutionsRequest{Query: fmt.Sprintf("WorkflowId = '%s'", workflowID)}
-}
-
-func serveTLSHandler(t *testing.T, h http.Handler, ca *simtls.CA) string {
-	srv := httptest.NewUnstartedServer(h)
-	srv.EnableHTTP2 = true
-	srv.TLS = ca.ServerTLSConfig()
-	srv.StartTLS()
-	t.Cleanup(srv.Close)
-	return srv.URL
-}
-
-func writeTemp(t *testing.T, name string, b []byte) string {
-	path := filepath.Join(t.TempDir(), name)
-	if err := os.WriteFile(path, b, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	return path
 }
