@@ -17,13 +17,14 @@ func (a *Activities) notDone(ctx context.Context, migrationID string, users []di
 	for i, u := range users {
 		ids[i] = u.ID
 	}
-	// Planned afresh on every call (QueryExecModeExec): a plan cached while
-	// the table was small scans the whole migration for every page, which
-	// made provisioning quadratic in the number of users.
+	// A join on the unnested ids, not "legacy_id = ANY($2)": without fresh
+	// statistics the planner used only the key's first column for ANY and
+	// scanned the whole migration for every page (provisioning became
+	// quadratic); the join looks each id up in the primary key.
 	rows, err := a.cfg.DB.Query(ctx, `
-		SELECT legacy_id FROM imshift.migration_users
-		WHERE migration_id = $1 AND legacy_id = ANY($2) AND status <> 'error'`,
-		pgx.QueryExecModeExec, migrationID, ids)
+		SELECT m.legacy_id FROM unnest($2::text[]) AS u(id)
+		JOIN imshift.migration_users m ON m.migration_id = $1 AND m.legacy_id = u.id
+		WHERE m.status <> 'error'`, migrationID, ids)
 	if err != nil {
 		return nil, fmt.Errorf("read provisioned users: %w", err)
 	}
