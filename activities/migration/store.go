@@ -17,14 +17,17 @@ func (a *Activities) notDone(ctx context.Context, migrationID string, users []di
 	for i, u := range users {
 		ids[i] = u.ID
 	}
-	// A join on the unnested ids, not "legacy_id = ANY($2)": without fresh
-	// statistics the planner used only the key's first column for ANY and
-	// scanned the whole migration for every page (provisioning became
-	// quadratic); the join looks each id up in the primary key.
+	// One primary-key lookup per id (LATERAL … LIMIT 1 cannot be planned
+	// otherwise). "legacy_id = ANY($2)" or a plain join let the planner, with
+	// the stale statistics of a table that grows by thousands of rows a
+	// second, scan or hash the whole migration for every page: provisioning
+	// became quadratic.
 	rows, err := a.cfg.DB.Query(ctx, `
 		SELECT m.legacy_id FROM unnest($2::text[]) AS u(id)
-		JOIN imshift.migration_users m ON m.migration_id = $1 AND m.legacy_id = u.id
-		WHERE m.status <> 'error'`, migrationID, ids)
+		CROSS JOIN LATERAL (
+			SELECT legacy_id FROM imshift.migration_users
+			WHERE migration_id = $1 AND legacy_id = u.id AND status <> 'error'
+			LIMIT 1) m`, migrationID, ids)
 	if err != nil {
 		return nil, fmt.Errorf("read provisioned users: %w", err)
 	}
