@@ -50,10 +50,7 @@ func run(ctx context.Context) error {
 		WorkerStopTimeout: settings.ShutdownGrace,
 	})
 	register(w, d)
-	servers := []*http.Server{
-		{Addr: settings.MetricsAddr, Handler: opsHandler(d), ReadHeaderTimeout: 5 * time.Second},
-		{Addr: settings.HTTPAddr, Handler: apiHandler(d), ReadHeaderTimeout: 5 * time.Second},
-	}
+	servers := httpServers(settings.HTTPAddr, settings.MetricsAddr, apiHandler(d), opsHandler(d))
 	for _, s := range servers {
 		go serveHTTP(s, logger, stop)
 	}
@@ -78,6 +75,21 @@ func interruptOn(ctx context.Context) <-chan interface{} {
 		close(ch)
 	}()
 	return ch
+}
+
+// httpServers serves the API on httpAddr and /healthz and /metrics on
+// metricsAddr; the API address answers /healthz and /metrics too, so a load
+// balancer in front of the API can probe it, and one address may serve all.
+func httpServers(httpAddr, metricsAddr string, api, ops http.Handler) []*http.Server {
+	mux := http.NewServeMux()
+	mux.Handle("/healthz", ops)
+	mux.Handle("/metrics", ops)
+	mux.Handle("/", api)
+	servers := []*http.Server{{Addr: httpAddr, Handler: mux, ReadHeaderTimeout: 5 * time.Second}}
+	if metricsAddr != httpAddr {
+		servers = append(servers, &http.Server{Addr: metricsAddr, Handler: ops, ReadHeaderTimeout: 5 * time.Second})
+	}
+	return servers
 }
 
 func serveHTTP(s *http.Server, log *slog.Logger, stop context.CancelFunc) {

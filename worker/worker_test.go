@@ -139,6 +139,7 @@ func TestWorkerServesHealthMetricsAndAPIWithoutLeakingSecrets(t *testing.T) {
 	defer cmd.Process.Kill()
 	waitHealthy(t, "http://"+s.metrics+"/healthz", &logs)
 
+	waitHealthy(t, "http://"+s.http+"/healthz", &logs)
 	metrics := get(t, "http://"+s.metrics+"/metrics", "")
 	for _, want := range []string{"temporal_", "imshift_"} {
 		if !strings.Contains(metrics, want) {
