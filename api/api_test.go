@@ -217,6 +217,16 @@ func TestMalformedBodies(t *testing.T) {
 	if resp.StatusCode != http.StatusUnsupportedMediaType {
 		t.Fatalf("text/plain: %d", resp.StatusCode)
 	}
+	req, _ = http.NewRequest("POST", r.url+"/v1/devices", strings.NewReader(`{"userId":""}`))
+	req.Header.Set("Authorization", "Bearer "+oldToken)
+	resp, err = http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusBadRequest {
+		t.Fatalf("no Content-Type: %d, want the body read as JSON (400 naming userId)", resp.StatusCode)
+	}
 }
 
 func TestUpsertMovesTokenAndListsMasked(t *testing.T) {

@@ -25,9 +25,12 @@ func (e *requestError) Error() string { return e.message }
 // bytes, one object, no unknown fields. A problem comes back as a
 // *requestError naming the field where there is one.
 func decode(w http.ResponseWriter, r *http.Request, v any) *requestError {
-	mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
-	if err != nil || mt != "application/json" {
-		return &requestError{http.StatusUnsupportedMediaType, "Content-Type must be application/json", ""}
+	// No Content-Type is read as JSON (a bare client); another type is refused.
+	if ct := r.Header.Get("Content-Type"); ct != "" {
+		mt, _, err := mime.ParseMediaType(ct)
+		if err != nil || mt != "application/json" {
+			return &requestError{http.StatusUnsupportedMediaType, "Content-Type must be application/json", ""}
+		}
 	}
 	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, MaxBody))
 	dec.DisallowUnknownFields()

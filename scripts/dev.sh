@@ -69,7 +69,7 @@ Try (another shell: source $state/sim/env.sh; export TEMPORAL_ADDRESS=127.0.0.1:
   bin/temporal workflow query --workflow-id migration-demo --type status
   bin/starter campaign start -f examples/campaign-demo.json
   bin/starter campaign watch demo-sale
-  curl -H "Authorization: Bearer $IMSHIFT_API_TOKENS" -d '{"userId":"demo_000002","category":"otp","title":"Code","body":"123456","ttl":"5m","idempotencyKey":"otp-1"}' http://127.0.0.1:8080/v1/push
+  curl -H "Authorization: Bearer $IMSHIFT_API_TOKENS" -H "Content-Type: application/json" -d '{"userId":"demo_000002","category":"otp","title":"Code","body":"123456","ttl":"5m","idempotencyKey":"otp-1"}' http://127.0.0.1:8080/v1/push
 
 Ctrl-C stops everything started here.
 MSG
