@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"sync"
 	"time"
+
+	"github.com/imshift/imshift/simulator/delay"
 )
 
 // Payload limits from Apple's "Sending notification requests to APNs".
@@ -166,16 +168,7 @@ func first(r *http.Request, key string) string {
 
 // sleep applies the configured latency unless the client gives up first.
 func (s *Server) sleep(r *http.Request) {
-	d := time.Duration(s.latency.Load())
-	if d <= 0 {
-		return
-	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-	case <-r.Context().Done():
-	}
+	delay.Wait(r.Context(), time.Duration(s.latency.Load()))
 }
 
 // fail writes an error answer and counts it.

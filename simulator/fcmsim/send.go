@@ -9,6 +9,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/imshift/imshift/simulator/delay"
 )
 
 const (
@@ -86,18 +88,7 @@ func decodeBody(r *http.Request, v any) error {
 // wait holds the answer for the configured latency; false when the client
 // went away meanwhile.
 func (s *Server) wait(r *http.Request) bool {
-	d := time.Duration(s.latency.Load())
-	if d <= 0 {
-		return true
-	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return true
-	case <-r.Context().Done():
-		return false
-	}
+	return delay.Wait(r.Context(), time.Duration(s.latency.Load()))
 }
 
 // checkCaller authenticates the bearer token, then checks the project the

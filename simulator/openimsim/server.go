@@ -8,6 +8,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/imshift/imshift/simulator/delay"
 )
 
 // Defaults of a stock OpenIM deployment (config/share.yml, openim-rpc-auth.yml).
@@ -140,19 +142,10 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.reply(w, r, data, e)
 }
 
+// wait holds the answer for the configured latency; false when the client
+// went away meanwhile.
 func (s *Server) wait(ctx context.Context) bool {
-	d := time.Duration(s.latency.Load())
-	if d <= 0 {
-		return true
-	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return true
-	case <-ctx.Done():
-		return false
-	}
+	return delay.Wait(ctx, time.Duration(s.latency.Load()))
 }
 
 func (s *Server) now() time.Time {
