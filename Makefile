@@ -6,11 +6,11 @@ GO ?= go
 
 ## dev: build, start Temporal (UI :8233), simulators, worker and a demo population
 dev: tools build
-	bash scripts/dev.sh
+	bash testbed/scripts/dev.sh
 
 ## test: unit + integration tests against a real Temporal dev server, PostgreSQL, Redis
 test: tools
-	bash scripts/test.sh
+	bash testbed/scripts/test.sh
 
 ## tools: the pinned temporal CLI (dev server + UI) in bin/
 tools: bin/temporal
@@ -20,14 +20,14 @@ bin/temporal:
 
 ## build: bin/worker, bin/starter, bin/simulator
 build:
-	$(GO) build -o bin/ ./worker ./starter ./simulator
+	$(GO) build -o bin/ ./worker ./starter ./testbed/simulator
 
 ## bench-provision: provision USERS (default 1 000 000) directory users through the OpenIM client and a simulator process
 USERS ?= 1000000
 bench-provision:
-	$(GO) run ./bench/provision -users $(USERS)
+	$(GO) run ./testbed/bench/provision -users $(USERS)
 
 ## bench: a PushCampaign to DEVICES (default 1 000 000, half FCM, half APNs) at 0 and 20 ms simulator latency, against the raw SDK ceiling
 DEVICES ?= 1000000
 bench: tools
-	$(GO) run ./bench/campaign -devices $(DEVICES)
+	$(GO) run ./testbed/bench/campaign -devices $(DEVICES)

@@ -14,7 +14,7 @@ import (
 	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/sdk/temporal"
 
-	"github.com/imshift/imshift/workflows/push"
+	"github.com/imshift/imshift/workflows/campaign"
 )
 
 // campaignCommand groups the PushCampaign verbs. Each has a plain
@@ -27,8 +27,8 @@ func campaignCommand(a *app) *cobra.Command {
 	cmd.AddCommand(
 		campaignStartCommand(a),
 		campaignStatusCommand(a),
-		campaignSignalCommand(a, push.SignalPause, "Pause sending; in-flight provider calls finish"),
-		campaignSignalCommand(a, push.SignalResume, "Resume a paused campaign"),
+		campaignSignalCommand(a, campaign.SignalPause, "Pause sending; in-flight provider calls finish"),
+		campaignSignalCommand(a, campaign.SignalResume, "Resume a paused campaign"),
 		campaignCancelCommand(a),
 		campaignWatchCommand(a),
 	)
@@ -42,18 +42,18 @@ func campaignStartCommand(a *app) *cobra.Command {
 		Short: "Validate a campaign and start it (workflow id campaign-<campaignId>)",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			c, err := readInput[push.Campaign](file, "campaign")
+			c, err := readInput[campaign.Campaign](file, "campaign")
 			if err != nil {
 				return err
 			}
-			if err := push.ValidateCampaign(c); err != nil {
+			if err := campaign.ValidateCampaign(c); err != nil {
 				return fmt.Errorf("invalid campaign: %w", err)
 			}
 			tc, err := a.client(cmd.Context())
 			if err != nil {
 				return err
 			}
-			run, err := tc.ExecuteWorkflow(cmd.Context(), push.StartCampaignOptions(c.CampaignID, a.taskQueue), push.PushCampaignName, c)
+			run, err := tc.ExecuteWorkflow(cmd.Context(), campaign.StartCampaignOptions(c.CampaignID, a.taskQueue), campaign.PushCampaignName, c)
 			var started *serviceerror.WorkflowExecutionAlreadyStarted
 			if errors.As(err, &started) {
 				return fmt.Errorf("campaign %s is already running", c.CampaignID)
@@ -113,7 +113,7 @@ func campaignCancelCommand(a *app) *cobra.Command {
 		Short: "Stop a campaign for good (signal cancel); what was sent stays recorded",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return a.signalCampaign(cmd, args[0], push.SignalCancel, push.CancelRequest{Reason: reason})
+			return a.signalCampaign(cmd, args[0], campaign.SignalCancel, campaign.CancelRequest{Reason: reason})
 		},
 	}
 	cmd.Flags().StringVar(&reason, "reason", "", "why, shown in progress")
@@ -126,7 +126,7 @@ func (a *app) signalCampaign(cmd *cobra.Command, campaignID, signal string, arg 
 	if err != nil {
 		return err
 	}
-	if err := tc.SignalWorkflow(cmd.Context(), push.CampaignWorkflowID(campaignID), "", signal, arg); err != nil {
+	if err := tc.SignalWorkflow(cmd.Context(), campaign.CampaignWorkflowID(campaignID), "", signal, arg); err != nil {
 		return fmt.Errorf("signal %s to campaign %s: %w", signal, campaignID, err)
 	}
 	fmt.Fprintf(cmd.OutOrStdout(), "sent %s to campaign %s\n", signal, campaignID)
@@ -170,12 +170,12 @@ func campaignWatchCommand(a *app) *cobra.Command {
 // campaignProgress returns the campaign's progress and whether its workflow
 // has closed. A closed campaign's progress is its result (or a failure's
 // details), so watching needs no worker once it is over.
-func (a *app) campaignProgress(ctx context.Context, campaignID string) (push.Progress, bool, error) {
+func (a *app) campaignProgress(ctx context.Context, campaignID string) (campaign.Progress, bool, error) {
 	tc, err := a.client(ctx)
 	if err != nil {
-		return push.Progress{}, false, err
+		return campaign.Progress{}, false, err
 	}
-	p, status, err := current[push.Progress](ctx, tc, push.CampaignWorkflowID(campaignID), push.QueryProgress)
+	p, status, err := current[campaign.Progress](ctx, tc, campaign.CampaignWorkflowID(campaignID), campaign.QueryProgress)
 	switch {
 	case status == enumspb.WORKFLOW_EXECUTION_STATUS_UNSPECIFIED || status == enumspb.WORKFLOW_EXECUTION_STATUS_RUNNING:
 		if err != nil {
@@ -194,7 +194,7 @@ func (a *app) campaignProgress(ctx context.Context, campaignID string) (push.Pro
 }
 
 // progressLine is one line: a bar of settled devices and the figures.
-func progressLine(p push.Progress) string {
+func progressLine(p campaign.Progress) string {
 	const width = 30
 	done := p.Targeted - p.Remaining
 	frac := 1.0
@@ -211,7 +211,7 @@ func progressLine(p push.Progress) string {
 	return line
 }
 
-func printProgress(w io.Writer, p push.Progress) {
+func printProgress(w io.Writer, p campaign.Progress) {
 	fmt.Fprintf(w, "campaign   %s\nstate      %s\n", p.CampaignID, p.State)
 	if p.Reason != "" {
 		fmt.Fprintf(w, "reason     %s\n", p.Reason)

@@ -12,8 +12,8 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/imshift/imshift/workflows/push"
-	"github.com/imshift/imshift/workflows/push/campaigntest"
+	"github.com/imshift/imshift/testbed/rigs/campaigntest"
+	"github.com/imshift/imshift/workflows/campaign"
 )
 
 // runCmd runs `starter <args>` with the campaign and schedule verbs and
@@ -53,11 +53,11 @@ func TestCampaignStartRefusesBadInput(t *testing.T) {
 	}{
 		{writeCampaign(t, map[string]any{"campaignId": "c1", "quietHour": map[string]string{"start": "21:00"}}),
 			`json: unknown field "quietHour"`},
-		{writeCampaign(t, func() push.Campaign { c := good; c.Filter.Platforms = []string{"tv"}; return c }()),
+		{writeCampaign(t, func() campaign.Campaign { c := good; c.Filter.Platforms = []string{"tv"}; return c }()),
 			"invalid campaign: filter.platforms[0]: must be ios, android or web"},
-		{writeCampaign(t, func() push.Campaign { c := good; c.Audience.UserIDs = []string{"u"}; return c }()),
+		{writeCampaign(t, func() campaign.Campaign { c := good; c.Audience.UserIDs = []string{"u"}; return c }()),
 			"invalid campaign: audience:"},
-		{writeCampaign(t, func() push.Campaign { c := good; c.Options.TTL = "a week"; return c }()),
+		{writeCampaign(t, func() campaign.Campaign { c := good; c.Options.TTL = "a week"; return c }()),
 			"invalid campaign: options.ttl:"},
 	}
 	for _, c := range cases {
@@ -82,7 +82,7 @@ func TestCampaignVerbsEndToEnd(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 	r := campaigntest.New(t)
-	r.StartWorker(t, push.Tuning{PageSize: 50, Window: 4, PlanPages: 4, PagesPerRun: 100})
+	r.StartWorker(t, campaign.Tuning{PageSize: 50, Window: 4, PlanPages: 4, PagesPerRun: 100})
 	devices := r.Seed(t, campaigntest.SeedSpec{FCM: 200, APNs: 200})
 	a := &app{taskQueue: r.TaskQueue, c: r.Temporal}
 	c := campaigntest.Spec("starter-verbs")
@@ -102,8 +102,8 @@ func TestCampaignVerbsEndToEnd(t *testing.T) {
 	}
 	campaigntest.WaitFor(t, "the pause", func() bool {
 		out, err := runCmd(ctx, a, "campaign", "status", "starter-verbs", "--json")
-		var p push.Progress
-		return err == nil && json.Unmarshal([]byte(out), &p) == nil && p.State == push.CampaignPaused
+		var p campaign.Progress
+		return err == nil && json.Unmarshal([]byte(out), &p) == nil && p.State == campaign.CampaignPaused
 	})
 	out, err = runCmd(ctx, a, "campaign", "status", "starter-verbs")
 	if err != nil || !strings.Contains(out, "state      paused") || !strings.Contains(out, "targeted   400") {
@@ -142,7 +142,7 @@ func TestScheduleVerbsEndToEnd(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 	r := campaigntest.New(t)
-	r.StartWorker(t, push.Tuning{PageSize: 50, Window: 4, PlanPages: 4, PagesPerRun: 100})
+	r.StartWorker(t, campaign.Tuning{PageSize: 50, Window: 4, PlanPages: 4, PagesPerRun: 100})
 	r.Seed(t, campaigntest.SeedSpec{FCM: 10, APNs: 10})
 	a := &app{taskQueue: r.TaskQueue, c: r.Temporal}
 	id := "digest-" + time.Now().Format("150405.000")

@@ -4,9 +4,9 @@ import (
 	"path/filepath"
 	"testing"
 
-	"github.com/imshift/imshift/internal/testenv"
+	"github.com/imshift/imshift/testbed/testenv"
+	"github.com/imshift/imshift/workflows/campaign"
 	"github.com/imshift/imshift/workflows/migration"
-	"github.com/imshift/imshift/workflows/push"
 )
 
 // The inputs make dev prints commands for must stay valid.
@@ -19,11 +19,11 @@ func TestExampleInputsAreValid(t *testing.T) {
 	if err := migration.Validate(plan); err != nil {
 		t.Errorf("examples/migration-demo.json: %v", err)
 	}
-	c, err := readInput[push.Campaign](filepath.Join(dir, "campaign-demo.json"), "campaign")
+	c, err := readInput[campaign.Campaign](filepath.Join(dir, "campaign-demo.json"), "campaign")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := push.ValidateCampaign(c); err != nil {
+	if err := campaign.ValidateCampaign(c); err != nil {
 		t.Errorf("examples/campaign-demo.json: %v", err)
 	}
 }

@@ -12,9 +12,9 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/spf13/cobra"
 
-	"github.com/imshift/imshift/activities/registry"
-	"github.com/imshift/imshift/config"
-	"github.com/imshift/imshift/db"
+	"github.com/imshift/imshift/internal/config"
+	"github.com/imshift/imshift/internal/db"
+	"github.com/imshift/imshift/internal/registry"
 )
 
 // importColumns are the columns a source provides, by name; the first four

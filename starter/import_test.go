@@ -9,8 +9,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/imshift/imshift/activities/registry"
-	"github.com/imshift/imshift/internal/testenv"
+	"github.com/imshift/imshift/internal/registry"
+	"github.com/imshift/imshift/testbed/testenv"
 )
 
 const (

@@ -12,7 +12,7 @@ import (
 	"github.com/spf13/cobra"
 	"go.temporal.io/sdk/client"
 
-	"github.com/imshift/imshift/config"
+	"github.com/imshift/imshift/internal/config"
 )
 
 // app is what every command shares: the task queue and a Temporal client

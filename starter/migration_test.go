@@ -15,12 +15,11 @@ import (
 	"github.com/jackc/pgx/v5"
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/worker"
-	"go.temporal.io/sdk/workflow"
 
 	migact "github.com/imshift/imshift/activities/migration"
 	"github.com/imshift/imshift/activities/openim"
-	"github.com/imshift/imshift/internal/testenv"
-	"github.com/imshift/imshift/simulator/openimsim"
+	"github.com/imshift/imshift/testbed/simulator/openimsim"
+	"github.com/imshift/imshift/testbed/testenv"
 	"github.com/imshift/imshift/workflows/migration"
 )
 
@@ -110,8 +109,7 @@ func TestMigrationVerbsEndToEnd(t *testing.T) {
 	}
 	queue := "starter-migration-" + time.Now().Format("150405.000000")
 	w := worker.New(tc, queue, worker.Options{})
-	w.RegisterWorkflowWithOptions(migration.TrafficMigration, workflow.RegisterOptions{Name: migration.WorkflowName})
-	acts.Register(w)
+	migration.Register(w, acts)
 	if err := w.Start(); err != nil {
 		t.Fatal(err)
 	}

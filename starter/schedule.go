@@ -10,7 +10,7 @@ import (
 	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/sdk/client"
 
-	"github.com/imshift/imshift/workflows/push"
+	"github.com/imshift/imshift/workflows/campaign"
 )
 
 // scheduleCommand groups the Temporal Schedule verbs for campaigns. Each has
@@ -52,7 +52,7 @@ func scheduleCreateCommand(a *app) *cobra.Command {
 			"The file's campaignId is not used. Overlap: skip; catch-up window 5m; pause on failure.",
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			c, err := readInput[push.Campaign](file, "campaign")
+			c, err := readInput[campaign.Campaign](file, "campaign")
 			if err != nil {
 				return err
 			}
@@ -84,19 +84,19 @@ func scheduleCreateCommand(a *app) *cobra.Command {
 
 // scheduleOptions validates the campaign as its runs will see it (campaign
 // id derived from the schedule id) and builds the schedule.
-func scheduleOptions(id string, crons []string, tz, note, taskQueue string, c push.Campaign) (client.ScheduleOptions, error) {
+func scheduleOptions(id string, crons []string, tz, note, taskQueue string, c campaign.Campaign) (client.ScheduleOptions, error) {
 	if _, err := time.LoadLocation(tz); err != nil {
 		return client.ScheduleOptions{}, fmt.Errorf("--time-zone %q is not an IANA time zone", tz)
 	}
 	c.CampaignID = id
-	if err := push.ValidateCampaign(c); err != nil {
+	if err := campaign.ValidateCampaign(c); err != nil {
 		if strings.HasPrefix(err.Error(), "campaignId") {
 			return client.ScheduleOptions{}, fmt.Errorf("--id: %w", err)
 		}
 		return client.ScheduleOptions{}, fmt.Errorf("invalid campaign: %w", err)
 	}
 	c.CampaignID = "" // each run derives its own
-	return push.ScheduleOptions(push.CampaignSchedule{
+	return campaign.ScheduleOptions(campaign.CampaignSchedule{
 		ID:        id,
 		Spec:      client.ScheduleSpec{CronExpressions: crons, TimeZoneName: tz},
 		Campaign:  c,

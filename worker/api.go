@@ -3,8 +3,8 @@ package main
 import (
 	"net/http"
 
-	"github.com/imshift/imshift/activities/registry"
-	"github.com/imshift/imshift/api"
+	"github.com/imshift/imshift/worker/api"
+	"github.com/imshift/imshift/internal/registry"
 )
 
 // apiHandler serves the device registry and transactional push API on

@@ -15,8 +15,8 @@ import (
 	"github.com/imshift/imshift/activities/delivery"
 	"github.com/imshift/imshift/activities/fcm"
 	"github.com/imshift/imshift/activities/openim"
-	"github.com/imshift/imshift/config"
-	"github.com/imshift/imshift/db"
+	"github.com/imshift/imshift/internal/config"
+	"github.com/imshift/imshift/internal/db"
 )
 
 // deps is everything the workflows' activities and the HTTP API talk to,

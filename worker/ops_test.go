@@ -6,7 +6,7 @@ import (
 	"net/http/httptest"
 	"testing"
 
-	"github.com/imshift/imshift/internal/testenv"
+	"github.com/imshift/imshift/testbed/testenv"
 )
 
 func TestHealthzIsReadyOnlyWhenPostgresAnswers(t *testing.T) {

@@ -15,7 +15,7 @@ import (
 	sdklog "go.temporal.io/sdk/log"
 	"go.temporal.io/sdk/worker"
 
-	"github.com/imshift/imshift/config"
+	"github.com/imshift/imshift/internal/config"
 )
 
 func run(ctx context.Context) error {
@@ -58,13 +58,6 @@ func run(ctx context.Context) error {
 	logger.Info("worker started", "taskQueue", settings.TaskQueue, "temporal", opts.HostPort,
 		"http", settings.HTTPAddr, "metrics", settings.MetricsAddr)
 	return w.Run(interruptOn(ctx))
-}
-
-// register puts every workflow and activity on the worker.
-func register(w worker.Registry, d *deps) {
-	registerMigration(w, d)
-	registerSendPush(w, d)
-	registerCampaign(w, d)
 }
 
 // interruptOn adapts ctx to the channel worker.Run stops on.

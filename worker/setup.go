@@ -7,9 +7,9 @@ import (
 	"github.com/spf13/cobra"
 	"go.temporal.io/sdk/client"
 
-	"github.com/imshift/imshift/config"
-	"github.com/imshift/imshift/db"
-	"github.com/imshift/imshift/temporalutil"
+	"github.com/imshift/imshift/internal/config"
+	"github.com/imshift/imshift/internal/db"
+	"github.com/imshift/imshift/workflows"
 )
 
 func setupCommand() *cobra.Command {
@@ -46,7 +46,7 @@ func setup(ctx context.Context) error {
 		return fmt.Errorf("connect to Temporal at %s: %w", opts.HostPort, err)
 	}
 	defer c.Close()
-	if err := temporalutil.RegisterSearchAttributes(ctx, c, namespaceOf(opts)); err != nil {
+	if err := workflows.RegisterSearchAttributes(ctx, c, namespaceOf(opts)); err != nil {
 		return err
 	}
 	fmt.Println("search attributes: registered")

@@ -17,10 +17,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/imshift/imshift/internal/testenv"
-	"github.com/imshift/imshift/simulator/fcmsim"
-	"github.com/imshift/imshift/simulator/openimsim"
-	"github.com/imshift/imshift/simulator/simtest"
+	"github.com/imshift/imshift/testbed/simulator/fcmsim"
+	"github.com/imshift/imshift/testbed/simulator/openimsim"
+	"github.com/imshift/imshift/testbed/simulator/simtest"
+	"github.com/imshift/imshift/testbed/testenv"
 )
 
 func TestMain(m *testing.M) { testenv.Main(m) }

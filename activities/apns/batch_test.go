@@ -11,7 +11,7 @@ import (
 	"time"
 
 	"github.com/imshift/imshift/activities/delivery"
-	"github.com/imshift/imshift/simulator/apnssim"
+	"github.com/imshift/imshift/testbed/simulator/apnssim"
 )
 
 // TestBatchKeepsOrderAndDeliversOnce sends 1 200 mixed messages in one call:

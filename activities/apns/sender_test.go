@@ -13,8 +13,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
 	"github.com/imshift/imshift/activities/delivery"
-	"github.com/imshift/imshift/simulator/apnssim"
-	"github.com/imshift/imshift/simulator/simtls"
+	"github.com/imshift/imshift/testbed/simulator/apnssim"
+	"github.com/imshift/imshift/testbed/simulator/simtls"
 )
 
 const (

@@ -11,16 +11,16 @@ import (
 	"go.temporal.io/sdk/worker"
 
 	"github.com/imshift/imshift/activities/delivery"
-	"github.com/imshift/imshift/activities/registry"
+	"github.com/imshift/imshift/internal/registry"
 )
 
 // Activity names, as the workflow schedules them.
 const (
-	PrepareActivity  = "CampaignPrepare"
-	PlanActivity     = "CampaignPlan"
-	SendPageActivity = "CampaignSendPage"
-	StopActivity     = "CampaignStop"
-	TallyActivity    = "CampaignTally"
+	PrepareName  = "CampaignPrepare"
+	PlanName     = "CampaignPlan"
+	SendPageName = "CampaignSendPage"
+	StopName     = "CampaignStop"
+	TallyName    = "CampaignTally"
 )
 
 // Passes over the audience.
@@ -64,11 +64,11 @@ func New(cfg Config) *Activities {
 
 // Register puts every campaign activity on r under its name.
 func (a *Activities) Register(r worker.Registry) {
-	r.RegisterActivityWithOptions(a.Prepare, activity.RegisterOptions{Name: PrepareActivity})
-	r.RegisterActivityWithOptions(a.Plan, activity.RegisterOptions{Name: PlanActivity})
-	r.RegisterActivityWithOptions(a.SendPage, activity.RegisterOptions{Name: SendPageActivity})
-	r.RegisterActivityWithOptions(a.Stop, activity.RegisterOptions{Name: StopActivity})
-	r.RegisterActivityWithOptions(a.Tally, activity.RegisterOptions{Name: TallyActivity})
+	r.RegisterActivityWithOptions(a.Prepare, activity.RegisterOptions{Name: PrepareName})
+	r.RegisterActivityWithOptions(a.Plan, activity.RegisterOptions{Name: PlanName})
+	r.RegisterActivityWithOptions(a.SendPage, activity.RegisterOptions{Name: SendPageName})
+	r.RegisterActivityWithOptions(a.Stop, activity.RegisterOptions{Name: StopName})
+	r.RegisterActivityWithOptions(a.Tally, activity.RegisterOptions{Name: TallyName})
 }
 
 // PrepareInput starts (or dry-runs) a campaign.

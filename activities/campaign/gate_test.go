@@ -5,7 +5,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/imshift/imshift/internal/testenv"
+	"github.com/imshift/imshift/testbed/testenv"
 )
 
 func TestGateStopFlag(t *testing.T) {

@@ -5,8 +5,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/imshift/imshift/activities/registry"
-	"github.com/imshift/imshift/internal/testenv"
+	"github.com/imshift/imshift/internal/registry"
+	"github.com/imshift/imshift/testbed/testenv"
 )
 
 func TestMain(m *testing.M) { testenv.Main(m) }

@@ -10,7 +10,7 @@ import (
 	"time"
 
 	"github.com/imshift/imshift/activities/delivery"
-	"github.com/imshift/imshift/activities/registry"
+	"github.com/imshift/imshift/internal/registry"
 )
 
 // Spec is a campaign as campaign managers write it (the PushCampaign input).

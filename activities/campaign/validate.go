@@ -11,7 +11,7 @@ import (
 
 	"github.com/sideshow/apns2/payload"
 
-	"github.com/imshift/imshift/activities/registry"
+	"github.com/imshift/imshift/internal/registry"
 )
 
 // FieldError names the input field that is wrong, in the JSON spelling of

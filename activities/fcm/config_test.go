@@ -7,7 +7,7 @@ import (
 	"testing"
 
 	"github.com/imshift/imshift/activities/fcm"
-	"github.com/imshift/imshift/simulator/fcmsim"
+	"github.com/imshift/imshift/testbed/simulator/fcmsim"
 )
 
 // TestNewSenderRefusesBadConfig: bad key files are refused without the

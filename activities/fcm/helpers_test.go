@@ -14,8 +14,8 @@ import (
 	"testing"
 
 	"github.com/imshift/imshift/activities/fcm"
-	"github.com/imshift/imshift/simulator/fcmsim"
-	"github.com/imshift/imshift/simulator/simtls"
+	"github.com/imshift/imshift/testbed/simulator/fcmsim"
+	"github.com/imshift/imshift/testbed/simulator/simtls"
 )
 
 const project = "imshift-test"

@@ -12,7 +12,7 @@ import (
 
 	"github.com/imshift/imshift/activities/delivery"
 	"github.com/imshift/imshift/activities/fcm"
-	"github.com/imshift/imshift/simulator/fcmsim"
+	"github.com/imshift/imshift/testbed/simulator/fcmsim"
 )
 
 // TestClasses: for each outcome class, the official SDK talks to the

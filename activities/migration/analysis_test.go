@@ -7,8 +7,8 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/imshift/imshift/activities/openim"
-	"github.com/imshift/imshift/cohort"
-	"github.com/imshift/imshift/simulator/openimsim"
+	"github.com/imshift/imshift/internal/cohort"
+	"github.com/imshift/imshift/testbed/simulator/openimsim"
 )
 
 // provisioned provisions every directory user below threshold `to` and

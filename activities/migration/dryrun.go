@@ -6,7 +6,7 @@ import (
 
 	"go.temporal.io/sdk/activity"
 
-	"github.com/imshift/imshift/cohort"
+	"github.com/imshift/imshift/internal/cohort"
 )
 
 // CohortSizes is the dry run: it reads the whole directory and counts, per

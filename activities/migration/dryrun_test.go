@@ -3,7 +3,7 @@ package migration
 import (
 	"testing"
 
-	"github.com/imshift/imshift/cohort"
+	"github.com/imshift/imshift/internal/cohort"
 )
 
 func TestCohortSizesCountsWithoutSideEffects(t *testing.T) {

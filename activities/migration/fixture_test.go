@@ -16,8 +16,8 @@ import (
 	"go.temporal.io/sdk/testsuite"
 
 	"github.com/imshift/imshift/activities/openim"
-	"github.com/imshift/imshift/internal/testenv"
-	"github.com/imshift/imshift/simulator/openimsim"
+	"github.com/imshift/imshift/testbed/simulator/openimsim"
+	"github.com/imshift/imshift/testbed/testenv"
 )
 
 // fixture is a real PostgreSQL database, a real Redis database and the

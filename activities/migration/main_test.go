@@ -3,7 +3,7 @@ package migration
 import (
 	"testing"
 
-	"github.com/imshift/imshift/internal/testenv"
+	"github.com/imshift/imshift/testbed/testenv"
 )
 
 func TestMain(m *testing.M) { testenv.Main(m) }

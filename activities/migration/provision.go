@@ -7,7 +7,7 @@ import (
 	"go.temporal.io/sdk/activity"
 
 	"github.com/imshift/imshift/activities/openim"
-	"github.com/imshift/imshift/cohort"
+	"github.com/imshift/imshift/internal/cohort"
 )
 
 // User outcomes as recorded in imshift.migration_users.status.

@@ -11,8 +11,8 @@ import (
 	"go.temporal.io/sdk/temporal"
 
 	"github.com/imshift/imshift/activities/openim"
-	"github.com/imshift/imshift/cohort"
-	"github.com/imshift/imshift/simulator/openimsim"
+	"github.com/imshift/imshift/internal/cohort"
+	"github.com/imshift/imshift/testbed/simulator/openimsim"
 )
 
 const uuidUser = "6f1c2d3e-9a7b-4c1d-8e2f-0123456789ab"

@@ -9,7 +9,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"go.temporal.io/sdk/temporal"
 
-	"github.com/imshift/imshift/cohort"
+	"github.com/imshift/imshift/internal/cohort"
 )
 
 // upsertRouting sets the row and bumps the revision only when a value

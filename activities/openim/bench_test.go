@@ -7,7 +7,7 @@ import (
 	"runtime"
 	"testing"
 
-	"github.com/imshift/imshift/simulator/openimsim"
+	"github.com/imshift/imshift/testbed/simulator/openimsim"
 )
 
 // BenchmarkRegisterUsers provisions b.N users through the client and the

@@ -15,7 +15,7 @@ import (
 	"github.com/golang-jwt/jwt/v5"
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
-	"github.com/imshift/imshift/simulator/openimsim"
+	"github.com/imshift/imshift/testbed/simulator/openimsim"
 )
 
 // env is the simulator behind a real HTTP server, plus a client for it.

@@ -12,7 +12,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
-	"github.com/imshift/imshift/simulator/openimsim"
+	"github.com/imshift/imshift/testbed/simulator/openimsim"
 )
 
 // wantCode checks code, errDlt (if given), retryability and that the message

@@ -7,7 +7,7 @@ import (
 	"time"
 
 	migact "github.com/imshift/imshift/activities/migration"
-	"github.com/imshift/imshift/cohort"
+	"github.com/imshift/imshift/internal/cohort"
 )
 
 // Plan is the workflow input, as an operator writes it (docs/migration.md).

@@ -19,8 +19,8 @@ import (
 
 	migact "github.com/imshift/imshift/activities/migration"
 	"github.com/imshift/imshift/activities/openim"
-	"github.com/imshift/imshift/internal/testenv"
-	"github.com/imshift/imshift/simulator/openimsim"
+	"github.com/imshift/imshift/testbed/simulator/openimsim"
+	"github.com/imshift/imshift/testbed/testenv"
 )
 
 func TestMain(m *testing.M) { testenv.Main(m) }

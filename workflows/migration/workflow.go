@@ -19,7 +19,7 @@ import (
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
 
-	"github.com/imshift/imshift/cohort"
+	"github.com/imshift/imshift/internal/cohort"
 	"github.com/imshift/imshift/workflows"
 )
 

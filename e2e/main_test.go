@@ -1,9 +1,0 @@
-package e2e
-
-import (
-	"testing"
-
-	"github.com/imshift/imshift/internal/testenv"
-)
-
-func TestMain(m *testing.M) { testenv.Main(m) }

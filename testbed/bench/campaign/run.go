@@ -1,0 +1,224 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"github.com/imshift/imshift/testbed/bench/procstat"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"go.temporal.io/api/workflowservice/v1"
+
+	campaignact "github.com/imshift/imshift/activities/campaign"
+	"github.com/imshift/imshift/workflows/campaign"
+)
+
+// result is one latency's figures.
+type result struct {
+	latency    time.Duration
+	devices    int
+	raw        float64 // pushes/s, the better of rawRuns
+	rawRuns    [2]float64
+	e2e        float64 // pushes/s, the paused interval left out
+	delivered  int64
+	elapsed    time.Duration
+	peakRSS    int64
+	maxEvents  int64
+	runs       int
+	pauseToEnd time.Duration // pause signal to the last push the simulators saw
+	rawCPU     time.Duration // this process's CPU during the raw ceiling
+	workerCPU  time.Duration // the worker process's CPU during the campaign
+}
+
+func (r result) ratio() float64 { return r.e2e / r.raw }
+
+func (r result) summary() string {
+	return fmt.Sprintf("raw %.0f/s (before %.0f, after %.0f), end-to-end %.0f/s (ratio %.2f), worker peak RSS %s, largest history %d events in %d runs, pause %v, client CPU per push raw %v, worker %v",
+		r.raw, r.rawRuns[0], r.rawRuns[1], r.e2e, r.ratio(), procstat.MiB(r.peakRSS), r.maxEvents, r.runs, r.pauseToEnd.Round(time.Millisecond),
+		perPush(r.rawCPU, r.devices), perPush(r.workerCPU, r.devices))
+}
+
+// measure runs the raw ceiling, the campaign, and the raw ceiling again:
+// the machine may be shared, so the ceiling is the better of the two raw
+// runs around the campaign (the ratio errs low, never high).
+func (s *stack) measure(ctx context.Context, lat time.Duration) (result, error) {
+	res := result{latency: lat, devices: s.f.devices}
+	before, err := s.raw(ctx, lat, &res)
+	if err != nil {
+		return res, err
+	}
+	if err := s.sims.reset(lat); err != nil {
+		return res, err
+	}
+	if err := s.runCampaign(ctx, &res); err != nil {
+		return res, err
+	}
+	after, err := s.raw(ctx, lat, &res)
+	if err != nil {
+		return res, err
+	}
+	res.rawRuns = [2]float64{before, after}
+	res.raw = max(before, after)
+	return res, nil
+}
+
+// raw measures the raw ceiling once on freshly reset simulators.
+func (s *stack) raw(ctx context.Context, lat time.Duration, res *result) (float64, error) {
+	if err := s.sims.reset(lat); err != nil {
+		return 0, err
+	}
+	logf("raw ceiling at %v: %d pushes", lat, s.f.devices)
+	cpu0 := selfCPU()
+	raw, _, err := s.rawCeiling(ctx)
+	if err != nil {
+		return 0, err
+	}
+	res.rawCPU = selfCPU() - cpu0
+	logf("raw ceiling at %v: %.0f pushes/s", lat, raw)
+	return raw, nil
+}
+
+// runCampaign starts a fresh worker process and the campaign, pauses it
+// once, resumes it, and waits for the end.
+func (s *stack) runCampaign(ctx context.Context, res *result) error {
+	queue := fmt.Sprintf("bench-%dms", res.latency.Milliseconds())
+	env, metricsAddr, err := s.workerEnv(queue)
+	if err != nil {
+		return err
+	}
+	w, err := start("worker", filepath.Join(s.dir, "worker"), filepath.Join(s.dir, queue+"-worker.log"), env)
+	if err != nil {
+		return err
+	}
+	defer w.stop()
+	if err := waitListening(ctx, metricsAddr, time.Minute); err != nil {
+		return err
+	}
+	c := campaign.Campaign{Spec: campaignact.Spec{
+		CampaignID: fmt.Sprintf("bench-%dms-%d", res.latency.Milliseconds(), time.Now().Unix()),
+		Category:   "marketing",
+		Audience:   campaignact.Audience{All: true},
+		Message: campaignact.Message{Title: "Spring sale", Body: "20% off today", Data: map[string]string{"deeplink": "app://sale"},
+			Localized: map[string]campaignact.Text{"de": {Title: "Frühlingsangebot", Body: "Heute 20% Rabatt"}}},
+		Options: campaignact.Options{TTL: "24h", CollapseKey: "spring-sale", APNsPushType: "alert", Sound: "default"},
+	}}
+	logf("campaign %s: %d devices on worker pid %s", c.CampaignID, res.devices, w.pid())
+	began := time.Now()
+	run, err := s.tc.ExecuteWorkflow(ctx, campaign.StartCampaignOptions(c.CampaignID, queue), campaign.PushCampaignName, c)
+	if err != nil {
+		return err
+	}
+	paused, err := s.pauseOnce(ctx, run.GetID(), res)
+	if err != nil {
+		return err
+	}
+	var p campaign.Progress
+	if err := s.tc.GetWorkflow(ctx, run.GetID(), "").Get(ctx, &p); err != nil {
+		return fmt.Errorf("campaign: %w", err)
+	}
+	res.elapsed = time.Since(began) - paused
+	if res.delivered, err = s.sims.delivered(); err != nil {
+		return err
+	}
+	if res.delivered != int64(res.devices) || p.Sent != int64(res.devices) {
+		return fmt.Errorf("campaign ended %s with %d sent; simulators delivered %d of %d", p.State, p.Sent, res.delivered, res.devices)
+	}
+	res.e2e = float64(res.delivered) / res.elapsed.Seconds()
+	if res.peakRSS, err = procstat.PeakRSS(w.pid()); err != nil {
+		return err
+	}
+	if res.workerCPU, err = processCPU(w.pid()); err != nil {
+		return err
+	}
+	return s.historySizes(ctx, run.GetID(), res)
+}
+
+// pauseOnce waits until pauseAt of the audience is delivered, signals pause,
+// watches the simulators' counters until they have not moved for three
+// seconds, records the time from the signal to the last push, and resumes.
+// It returns how long the campaign was held.
+func (s *stack) pauseOnce(ctx context.Context, workflowID string, res *result) (time.Duration, error) {
+	threshold := int64(float64(res.devices) * s.f.pauseAt)
+	for {
+		n, err := s.sims.delivered()
+		if err != nil {
+			return 0, err
+		}
+		if n >= threshold {
+			break
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	signalled := time.Now()
+	if err := s.tc.SignalWorkflow(ctx, workflowID, "", campaign.SignalPause, nil); err != nil {
+		return 0, err
+	}
+	last, lastAt := int64(-1), signalled
+	for time.Since(lastAt) < 3*time.Second {
+		n, err := s.sims.delivered()
+		if err != nil {
+			return 0, err
+		}
+		if n != last {
+			last, lastAt = n, time.Now()
+		}
+		time.Sleep(2 * time.Millisecond)
+	}
+	res.pauseToEnd = max(0, lastAt.Sub(signalled))
+	logf("paused at %d pushes; last push %v after the signal", last, res.pauseToEnd.Round(time.Millisecond))
+	if err := s.tc.SignalWorkflow(ctx, workflowID, "", campaign.SignalResume, nil); err != nil {
+		return 0, err
+	}
+	return time.Since(signalled), nil
+}
+
+// historySizes finds the largest history among the campaign's runs.
+func (s *stack) historySizes(ctx context.Context, workflowID string, res *result) error {
+	resp, err := s.tc.ListWorkflow(ctx, &workflowservice.ListWorkflowExecutionsRequest{
+		Query: fmt.Sprintf("WorkflowId = '%s'", workflowID), PageSize: 1000})
+	if err != nil {
+		return err
+	}
+	for _, ex := range resp.GetExecutions() {
+		d, err := s.tc.DescribeWorkflowExecution(ctx, workflowID, ex.GetExecution().GetRunId())
+		if err != nil {
+			return err
+		}
+		res.runs++
+		res.maxEvents = max(res.maxEvents, d.GetWorkflowExecutionInfo().GetHistoryLength())
+	}
+	return nil
+}
+
+// processCPU is a process's user and system CPU time so far.
+func processCPU(pid string) (time.Duration, error) {
+	b, err := os.ReadFile("/proc/" + pid + "/stat")
+	if err != nil {
+		return 0, err
+	}
+	// Fields after the command name, which is in parentheses.
+	fields := strings.Fields(string(b[strings.LastIndexByte(string(b), ')')+2:]))
+	if len(fields) < 13 {
+		return 0, fmt.Errorf("/proc/%s/stat: too few fields", pid)
+	}
+	utime, err1 := strconv.ParseInt(fields[11], 10, 64)
+	stime, err2 := strconv.ParseInt(fields[12], 10, 64)
+	if err1 != nil || err2 != nil {
+		return 0, fmt.Errorf("/proc/%s/stat: bad times", pid)
+	}
+	return time.Duration(utime+stime) * time.Second / 100, nil // USER_HZ
+}
+
+// selfCPU is this process's CPU time so far.
+func selfCPU() time.Duration {
+	d, err := processCPU(strconv.Itoa(os.Getpid()))
+	if err != nil {
+		return 0
+	}
+	return d
+}
+
+func perPush(d time.Duration, n int) time.Duration { return d / time.Duration(max(n, 1)) }

@@ -1,0 +1,69 @@
+// Package api is imshift's HTTP API for the device registry and
+// transactional push:
+//
+//	POST   /v1/devices               register or update a device token
+//	DELETE /v1/devices               remove a device token
+//	GET    /v1/users/{userId}/devices list a user's devices, tokens masked
+//	POST   /v1/push                  start a SendPush, answer 202 with its id
+//
+// Every route needs "Authorization: Bearer <token>" with one of the
+// configured tokens. Errors are JSON {"error": "...", "field": "..."}.
+// Nothing here logs a request body, a device token or a bearer token.
+package api
+
+import (
+	"log/slog"
+	"net/http"
+
+	"go.temporal.io/sdk/client"
+
+	"github.com/imshift/imshift/internal/registry"
+)
+
+// MaxBody is the largest request body accepted (413 above).
+const MaxBody = 64 << 10
+
+// Options are what the API serves from.
+type Options struct {
+	// Tokens are the bearer tokens accepted; several allow rotation.
+	Tokens    []string
+	Devices   *registry.Store
+	Temporal  client.Client
+	TaskQueue string // where SendPush is started
+	Logger    *slog.Logger
+}
+
+type server struct {
+	opts Options
+	auth *authenticator
+	log  *slog.Logger
+}
+
+// New returns the API's handler.
+func New(opts Options) http.Handler {
+	s := &server{opts: opts, auth: newAuthenticator(opts.Tokens), log: opts.Logger}
+	if s.log == nil {
+		s.log = slog.Default()
+	}
+	mux := http.NewServeMux()
+	mux.Handle("POST /v1/devices", s.authed(s.registerDevice))
+	mux.Handle("DELETE /v1/devices", s.authed(s.deleteDevice))
+	mux.Handle("GET /v1/users/{userId}/devices", s.authed(s.listDevices))
+	mux.Handle("POST /v1/push", s.authed(s.sendPush))
+	mux.HandleFunc("/", func(w http.ResponseWriter, _ *http.Request) {
+		writeError(w, http.StatusNotFound, "no such route", "")
+	})
+	return s.observe(mux)
+}
+
+// authed wraps a handler in bearer-token authentication.
+func (s *server) authed(h http.HandlerFunc) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !s.auth.allow(r) {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="imshift"`)
+			writeError(w, http.StatusUnauthorized, "missing or invalid bearer token", "")
+			return
+		}
+		h(w, r)
+	})
+}

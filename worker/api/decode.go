@@ -1,0 +1,106 @@
+package api
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"net/http"
+	"strings"
+
+	"github.com/imshift/imshift/internal/registry"
+)
+
+// requestError is an answer to bad input: status, message and the field.
+type requestError struct {
+	status  int
+	message string
+	field   string
+}
+
+func (e *requestError) Error() string { return e.message }
+
+// decode reads r's JSON body into v: JSON content type, at most MaxBody
+// bytes, one object, no unknown fields. A problem comes back as a
+// *requestError naming the field where there is one.
+func decode(w http.ResponseWriter, r *http.Request, v any) *requestError {
+	// No Content-Type is read as JSON (a bare client); another type is refused.
+	if ct := r.Header.Get("Content-Type"); ct != "" {
+		mt, _, err := mime.ParseMediaType(ct)
+		if err != nil || mt != "application/json" {
+			return &requestError{http.StatusUnsupportedMediaType, "Content-Type must be application/json", ""}
+		}
+	}
+	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, MaxBody))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return decodeError(err)
+	}
+	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			return decodeError(err)
+		}
+		return &requestError{http.StatusBadRequest, "the body must hold one JSON object and nothing after it", ""}
+	}
+	return nil
+}
+
+func decodeError(err error) *requestError {
+	var (
+		mbe *http.MaxBytesError
+		ute *json.UnmarshalTypeError
+		se  *json.SyntaxError
+	)
+	switch {
+	case errors.As(err, &mbe):
+		return &requestError{http.StatusRequestEntityTooLarge, fmt.Sprintf("the body is larger than %d bytes", MaxBody), ""}
+	case errors.As(err, &ute):
+		// Field is a path ("data.key"); the API names top-level fields.
+		field, _, _ := strings.Cut(ute.Field, ".")
+		return &requestError{http.StatusBadRequest, fmt.Sprintf("must be a JSON %s", jsonKind(ute.Type.Kind().String())), field}
+	case errors.As(err, &se), errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, io.EOF):
+		return &requestError{http.StatusBadRequest, "the body is not valid JSON", ""}
+	}
+	// encoding/json reports an unknown field only in its message.
+	if name, ok := strings.CutPrefix(err.Error(), "json: unknown field "); ok {
+		return &requestError{http.StatusBadRequest, "unknown field", strings.Trim(name, `"`)}
+	}
+	return &requestError{http.StatusBadRequest, "the body is not a valid request", ""}
+}
+
+func jsonKind(goKind string) string {
+	switch goKind {
+	case "map", "struct":
+		return "object"
+	case "slice":
+		return "array"
+	}
+	return goKind
+}
+
+// fieldError turns a validation error into a 400, or reports false.
+func fieldError(err error) (*requestError, bool) {
+	var fe *registry.FieldError
+	if !errors.As(err, &fe) {
+		return nil, false
+	}
+	return &requestError{http.StatusBadRequest, fe.Problem, fe.Field}, true
+}
+
+type errorBody struct {
+	Error string `json:"error"`
+	Field string `json:"field,omitempty"`
+}
+
+func writeError(w http.ResponseWriter, status int, message, field string) {
+	writeJSON(w, status, errorBody{Error: message, Field: field})
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(v)
+}

@@ -1,0 +1,61 @@
+package main
+
+import (
+	"go.temporal.io/sdk/worker"
+
+	campaignact "github.com/imshift/imshift/activities/campaign"
+	"github.com/imshift/imshift/activities/delivery"
+	migact "github.com/imshift/imshift/activities/migration"
+	pushact "github.com/imshift/imshift/activities/sendpush"
+	"github.com/imshift/imshift/internal/registry"
+	"github.com/imshift/imshift/workflows/campaign"
+	"github.com/imshift/imshift/workflows/migration"
+	"github.com/imshift/imshift/workflows/sendpush"
+)
+
+// register builds each domain's activities on the process's connections and
+// puts them, with their workflows, on r.
+func register(r worker.Registry, d *deps) {
+	migration.Register(r, migrationActivities(d))
+	sendpush.Register(r, &pushact.Activities{
+		DB:       d.db,
+		Registry: registry.New(d.db),
+		Senders:  senders(d),
+	})
+	// Campaign pages go out under the global per-provider rates
+	// (IMSHIFT_FCM_RATE_PER_SECOND, IMSHIFT_APNS_RATE_PER_SECOND) shared by
+	// every worker through Redis.
+	campaign.Register(r, campaignact.New(campaignact.Config{
+		DB:      d.db,
+		Redis:   d.redis,
+		Senders: senders(d),
+		ProviderRate: map[string]int{
+			registry.ProviderFCM:  d.settings.FCM.RatePerSecond,
+			registry.ProviderAPNs: d.settings.APNs.RatePerSecond,
+		},
+	}), campaign.DefaultTuning)
+}
+
+// migrationActivities builds the TrafficMigration activities. The user
+// directory name was checked when the settings were loaded, so New cannot
+// refuse it here.
+func migrationActivities(d *deps) *migact.Activities {
+	acts, err := migact.New(migact.Config{
+		DB:        d.db,
+		Redis:     d.redis,
+		OpenIM:    d.openim,
+		Directory: d.settings.UserDirectory,
+	})
+	if err != nil {
+		panic(err)
+	}
+	return acts
+}
+
+// senders maps each provider to the process's sender for it.
+func senders(d *deps) map[string]delivery.Sender {
+	return map[string]delivery.Sender{
+		registry.ProviderFCM:  d.fcm,
+		registry.ProviderAPNs: d.apns,
+	}
+}

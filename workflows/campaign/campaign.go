@@ -1,0 +1,105 @@
+package campaign
+
+import (
+	"time"
+
+	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/workflow"
+
+	campaignact "github.com/imshift/imshift/activities/campaign"
+)
+
+// PushCampaignName is the campaign workflow type; it is part of the product.
+const PushCampaignName = "PushCampaign"
+
+// Campaign signal and query names.
+const (
+	SignalPause   = "pause"
+	SignalResume  = "resume"
+	SignalCancel  = "cancel"
+	QueryProgress = "progress"
+)
+
+// Campaign states, also its ImshiftState search attribute.
+const (
+	CampaignPreparing = "preparing"
+	CampaignRunning   = "running"
+	CampaignPaused    = "paused"
+	// CampaignWaiting: everything is sent but the deferrals of quiet hours.
+	CampaignWaiting   = "waiting"
+	CampaignCompleted = "completed"
+	CampaignCancelled = "cancelled"
+	CampaignFailed    = "failed"
+	CampaignDryRun    = "dry_run"
+)
+
+// Campaign is the PushCampaign input: the campaign as its manager wrote it
+// (issue 4's JSON, fields inline), plus the state a continued run carries.
+type Campaign struct {
+	campaignact.Spec
+	// Continuation is set by continue-as-new only; never by a person.
+	Continuation *Continuation `json:"continuation,omitempty"`
+}
+
+// CancelRequest is the cancel signal's payload.
+type CancelRequest struct {
+	Reason string `json:"reason"`
+}
+
+// Tuning sizes the sliding window of pages. DefaultTuning suits a million
+// devices; tests use small pages to exercise the window and continue-as-new.
+type Tuning struct {
+	PageSize    int // devices per page activity
+	Window      int // pages in flight at once
+	PlanPages   int // page boundaries read per plan activity
+	PagesPerRun int // pages before continue-as-new
+}
+
+// DefaultTuning: pages of 1 000 devices (two provider calls of 500), eight
+// in flight (eight SendEach calls and 4 000 APNs requests outstanding), and
+// a new run every 400 pages: about 2 400 history events, far below the
+// 10 240-event warning.
+var DefaultTuning = Tuning{PageSize: 1000, Window: 8, PlanPages: 20, PagesPerRun: 400}
+
+// campaignPriority ranks campaign tasks below SendPush's (1): a big campaign
+// on the same task queue must not delay an OTP.
+const campaignPriority = 4
+
+// Activity options. Pages heartbeat at least every wait step, so a page on
+// a killed worker is retried elsewhere after pageHeartbeat; page retries
+// are unlimited because the ledger caps each device's attempts.
+var (
+	pageOptions = workflow.ActivityOptions{
+		StartToCloseTimeout: 15 * time.Minute,
+		HeartbeatTimeout:    10 * time.Second,
+		Priority:            temporal.Priority{PriorityKey: campaignPriority},
+		RetryPolicy: &temporal.RetryPolicy{
+			InitialInterval:        time.Second,
+			BackoffCoefficient:     2,
+			MaximumInterval:        time.Minute,
+			NonRetryableErrorTypes: []string{"SpecChanged"},
+		},
+	}
+	shortOptions = workflow.ActivityOptions{
+		StartToCloseTimeout: 2 * time.Minute,
+		Priority:            temporal.Priority{PriorityKey: campaignPriority},
+		RetryPolicy: &temporal.RetryPolicy{
+			InitialInterval:    time.Second,
+			BackoffCoefficient: 2,
+			MaximumInterval:    30 * time.Second,
+		},
+	}
+)
+
+// PushCampaign sends a campaign to its audience; see docs/campaigns.md.
+func PushCampaign(ctx workflow.Context, in Campaign) (Progress, error) {
+	return runCampaign(ctx, in, DefaultTuning)
+}
+
+func runCampaign(ctx workflow.Context, in Campaign, t Tuning) (Progress, error) {
+	c, err := newCampaignRun(ctx, in, t)
+	if err != nil {
+		return Progress{}, err
+	}
+	return c.run(ctx)
+}

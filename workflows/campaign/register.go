@@ -1,0 +1,19 @@
+package campaign
+
+import (
+	"go.temporal.io/sdk/worker"
+	"go.temporal.io/sdk/workflow"
+
+	campaignact "github.com/imshift/imshift/activities/campaign"
+)
+
+// Register puts PushCampaign, under its product name and with tuning t, and
+// the campaign activities on r. Tests pass a smaller tuning.
+func Register(r worker.Registry, acts *campaignact.Activities, t Tuning) {
+	wf := PushCampaign
+	if t != DefaultTuning {
+		wf = func(ctx workflow.Context, in Campaign) (Progress, error) { return runCampaign(ctx, in, t) }
+	}
+	r.RegisterWorkflowWithOptions(wf, workflow.RegisterOptions{Name: PushCampaignName})
+	acts.Register(r)
+}

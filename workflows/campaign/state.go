@@ -1,0 +1,181 @@
+package campaign
+
+import (
+	"time"
+
+	campaignact "github.com/imshift/imshift/activities/campaign"
+)
+
+// PageRange is one page: the devices with ids in (After, Upto].
+type PageRange struct {
+	After int64 `json:"after"`
+	Upto  int64 `json:"upto"`
+}
+
+// partialRange is the last tally of a range a stopped page left unfinished.
+type partialRange struct {
+	Range  PageRange          `json:"range"`
+	Counts campaignact.Counts `json:"counts"`
+}
+
+// Continuation is all of a campaign's state: what continue-as-new carries
+// to the next run. Counters and cursors only; no token, no user id.
+type Continuation struct {
+	State    string           `json:"state"`
+	Reason   string           `json:"reason,omitempty"`
+	SpecHash string           `json:"specHash"`
+	Audience map[string]int64 `json:"audience"`
+	// Counts of finished ranges (main pass) adjusted by deferred pages; an
+	// exact ledger tally replaces it at the end of every pass.
+	Counts  campaignact.Counts `json:"counts"`
+	Partial []partialRange     `json:"partial,omitempty"`
+	// Pass is campaignact.PassMain or PassDeferred; Cutoff is the deferred
+	// pass's "due by" time.
+	Pass   string    `json:"pass"`
+	Cutoff time.Time `json:"cutoff,omitempty"`
+	// Cursor is the last device id planned in this pass; Planned says the
+	// pass has no more pages to plan; Queue is planned pages not yet sent
+	// (and unfinished ones to send again first).
+	Cursor       int64       `json:"cursor"`
+	Planned      bool        `json:"planned,omitempty"`
+	Queue        []PageRange `json:"queue,omitempty"`
+	NextDeferral time.Time   `json:"nextDeferral,omitempty"`
+	Pushes       int64       `json:"pushes"`
+	StartedAt    time.Time   `json:"startedAt"`
+	Runs         int         `json:"runs"`
+}
+
+// Progress is the answer of the progress query and the workflow's result.
+type Progress struct {
+	CampaignID string `json:"campaignId"`
+	State      string `json:"state"`
+	// Reason says why the campaign is paused, cancelled or failed.
+	Reason   string `json:"reason,omitempty"`
+	Targeted int64  `json:"targeted"`
+	// Audience is the targeted devices per provider.
+	Audience map[string]int64 `json:"audience"`
+	Sent     int64            `json:"sent"`
+	Pruned   int64            `json:"pruned"`
+	// Failed is by reason, e.g. {"transient: INTERNAL": 3}.
+	Failed      map[string]int64 `json:"failed"`
+	FailedTotal int64            `json:"failedTotal"`
+	// Deferred are waiting for quiet hours to end (part of Remaining).
+	Deferred     int64      `json:"deferred"`
+	NextDeferral *time.Time `json:"nextDeferral,omitempty"`
+	// Skipped devices left the registry while deferred.
+	Skipped   int64 `json:"skipped"`
+	Remaining int64 `json:"remaining"`
+	// Rate is acknowledged pushes per second over the last half minute.
+	Rate float64 `json:"rate"`
+	// ETA is the time left at Rate, e.g. "2m30s"; empty when unknown.
+	ETA           string                `json:"eta,omitempty"`
+	PagesInFlight int                   `json:"pagesInFlight"`
+	Problems      []campaignact.Problem `json:"problems,omitempty"`
+	StartedAt     time.Time             `json:"startedAt"`
+	Runs          int                   `json:"runs"`
+}
+
+// Targeted is the audience size over all providers.
+func (c *Continuation) Targeted() int64 {
+	var n int64
+	for _, v := range c.Audience {
+		n += v
+	}
+	return n
+}
+
+// counts is the finished counts plus the partial ranges' tallies.
+func (c *Continuation) counts() campaignact.Counts {
+	var out campaignact.Counts
+	out.Add(c.Counts)
+	for _, p := range c.Partial {
+		out.Add(p.Counts)
+	}
+	return out
+}
+
+// setPartial records (or replaces) an unfinished range's tally.
+func (c *Continuation) setPartial(r PageRange, counts campaignact.Counts) {
+	c.dropPartial(r)
+	c.Partial = append(c.Partial, partialRange{Range: r, Counts: counts})
+}
+
+func (c *Continuation) dropPartial(r PageRange) {
+	for i, p := range c.Partial {
+		if p.Range == r {
+			c.Partial = append(c.Partial[:i], c.Partial[i+1:]...)
+			return
+		}
+	}
+}
+
+// rateWindow is how far back Progress.Rate looks.
+const rateWindow = 30 * time.Second
+
+// rateMeter remembers (time, pushes) at page completions, for Rate.
+type rateMeter struct {
+	samples []rateSample
+}
+
+type rateSample struct {
+	at     time.Time
+	pushes int64
+}
+
+func (m *rateMeter) observe(at time.Time, pushes int64) {
+	m.samples = append(m.samples, rateSample{at, pushes})
+	for len(m.samples) > 2 && at.Sub(m.samples[0].at) > rateWindow {
+		m.samples = m.samples[1:]
+	}
+}
+
+func (m *rateMeter) perSecond() float64 {
+	if len(m.samples) < 2 {
+		return 0
+	}
+	first, last := m.samples[0], m.samples[len(m.samples)-1]
+	secs := last.at.Sub(first.at).Seconds()
+	if secs <= 0 {
+		return 0
+	}
+	return float64(last.pushes-first.pushes) / secs
+}
+
+// progress builds the query answer from the run's state.
+func (r *campaignRun) progress() Progress {
+	c := r.counts()
+	p := Progress{
+		CampaignID:    r.spec.CampaignID,
+		State:         r.State,
+		Reason:        r.Reason,
+		Targeted:      r.Targeted(),
+		Audience:      r.Audience,
+		Sent:          c.Sent,
+		Pruned:        c.Pruned,
+		Failed:        c.Failed,
+		FailedTotal:   c.FailedTotal(),
+		Deferred:      c.Deferred,
+		Skipped:       c.Skipped,
+		Rate:          r.rate.perSecond(),
+		PagesInFlight: len(r.inFlight),
+		Problems:      r.problems,
+		StartedAt:     r.StartedAt,
+		Runs:          r.Runs,
+	}
+	if p.Failed == nil {
+		p.Failed = map[string]int64{}
+	}
+	if p.Audience == nil {
+		p.Audience = map[string]int64{}
+	}
+	if !r.NextDeferral.IsZero() && c.Deferred > 0 {
+		next := r.NextDeferral
+		p.NextDeferral = &next
+	}
+	p.Remaining = max(0, p.Targeted-c.Settled())
+	if p.State == CampaignRunning && p.Rate > 0 {
+		eta := time.Duration(float64(p.Remaining-p.Deferred) / p.Rate * float64(time.Second))
+		p.ETA = max(0, eta).Round(time.Second).String()
+	}
+	return p
+}

@@ -1,0 +1,168 @@
+// Package push holds the push workflows. SendPush delivers one transactional
+// push (OTP, account alert) to every valid device of one user.
+package sendpush
+
+import (
+	"errors"
+	"fmt"
+	"time"
+
+	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/workflow"
+
+	"github.com/imshift/imshift/activities/delivery"
+	pushact "github.com/imshift/imshift/activities/sendpush"
+	"github.com/imshift/imshift/workflows"
+)
+
+// SendPushName is the workflow type; it is part of the product.
+const SendPushName = "SendPush"
+
+// Final states of a SendPush, also its ImshiftState search attribute.
+const (
+	StateSending   = "sending"
+	StateDelivered = "delivered"  // every device reached (dead ones pruned)
+	StatePartial   = "partial"    // some devices reached, some failed
+	StateFailed    = "failed"     // devices failed and none was reached
+	StateNoDevices = "no_devices" // the user has no valid device (left)
+)
+
+// SendPushResult is the outcome per device and the counts.
+type SendPushResult struct {
+	State   string                  `json:"state"`
+	Sent    int                     `json:"sent"`
+	Pruned  int                     `json:"pruned"`
+	Failed  int                     `json:"failed"`
+	Devices []pushact.DeviceOutcome `json:"devices"`
+}
+
+// Retry policy of the delivery activity: quick first retries, because an OTP
+// is wanted within seconds, capped so a long outage still gets a try every
+// 15 seconds until the TTL.
+var deliverRetry = &temporal.RetryPolicy{
+	InitialInterval:    time.Second,
+	BackoffCoefficient: 2,
+	MaximumInterval:    15 * time.Second,
+}
+
+// attemptTimeout bounds one delivery attempt; a hung attempt is retried.
+const attemptTimeout = 30 * time.Second
+
+// SendPush sends req to each of the user's valid devices once, retrying
+// devices with transient errors until the TTL (counted from the workflow's
+// start) passes. It completes with the per-device result unless devices
+// failed and none was reached; then it fails with the reason's type
+// (Credentials, BadMessage, TTLExpired) and the result as details.
+func SendPush(ctx workflow.Context, req SendPushRequest) (SendPushResult, error) {
+	if err := req.Validate(); err != nil {
+		return SendPushResult{}, temporal.NewNonRetryableApplicationError(err.Error(), workflows.ErrInvalidInput, nil)
+	}
+	ttl, _ := req.ParseTTL()
+	info := workflow.GetInfo(ctx)
+	deadline := info.WorkflowStartTime.Add(ttl)
+	if err := setState(ctx, StateSending); err != nil {
+		return SendPushResult{}, err
+	}
+	in := pushact.SendPushDelivery{
+		WorkflowID: info.WorkflowExecution.ID, UserID: req.UserID,
+		Title: req.Title, Body: req.Body, Data: req.Data, Deadline: deadline,
+	}
+	outcomes, deliverErr := deliver(ctx, in)
+	res := summarize(outcomes)
+	if err := setState(ctx, res.State); err != nil {
+		return res, err
+	}
+	if res.State == StateFailed || (deliverErr != nil && res.Sent == 0) {
+		return res, failure(res, deliverErr)
+	}
+	return res, nil
+}
+
+// deliver runs the delivery activity until it succeeds or the TTL passes.
+// When it gives up, the outcomes come from the ledger, and the error is
+// returned alongside.
+func deliver(ctx workflow.Context, in pushact.SendPushDelivery) ([]pushact.DeviceOutcome, error) {
+	left := in.Deadline.Sub(workflow.Now(ctx))
+	var outcomes []pushact.DeviceOutcome
+	if left <= 0 {
+		return nil, temporal.NewNonRetryableApplicationError("the TTL passed before the first attempt", workflows.ErrTTLExpired, nil)
+	}
+	actx := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
+		ScheduleToCloseTimeout: left,
+		StartToCloseTimeout:    min(left, attemptTimeout),
+		RetryPolicy:            deliverRetry,
+	})
+	err := workflow.ExecuteActivity(actx, pushact.DeliverName, in).Get(ctx, &outcomes)
+	if err == nil {
+		return outcomes, nil
+	}
+	lctx := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
+		ScheduleToCloseTimeout: time.Minute,
+		StartToCloseTimeout:    10 * time.Second,
+	})
+	if lerr := workflow.ExecuteActivity(lctx, pushact.OutcomesName, in.WorkflowID).Get(ctx, &outcomes); lerr != nil {
+		return nil, errors.Join(err, lerr)
+	}
+	return outcomes, err
+}
+
+func summarize(outcomes []pushact.DeviceOutcome) SendPushResult {
+	res := SendPushResult{Devices: outcomes}
+	if res.Devices == nil {
+		res.Devices = []pushact.DeviceOutcome{}
+	}
+	for _, o := range outcomes {
+		switch o.Outcome {
+		case pushact.OutcomeSent:
+			res.Sent++
+		case pushact.OutcomePruned:
+			res.Pruned++
+		default:
+			res.Failed++
+		}
+	}
+	switch {
+	case res.Sent > 0 && res.Failed > 0:
+		res.State = StatePartial
+	case res.Sent > 0:
+		res.State = StateDelivered
+	case res.Failed > 0:
+		res.State = StateFailed
+	default:
+		res.State = StateNoDevices
+	}
+	return res
+}
+
+// failure is the error of a SendPush that reached no device. Its type says
+// why: credentials and bad messages need people, anything else ran out of
+// time. Its message gives a provider reason, never a token.
+func failure(res SendPushResult, deliverErr error) error {
+	kind, why := workflows.ErrTTLExpired, "no attempt finished"
+	for _, o := range res.Devices {
+		switch {
+		case o.Outcome != pushact.OutcomeFailed:
+			continue
+		case o.Class == string(delivery.Credentials):
+			kind = workflows.ErrCredentials
+		case o.Class == string(delivery.BadMessage):
+			kind = workflows.ErrBadMessage
+		}
+		why = fmt.Sprintf("%s %s (%s)", o.Provider, o.Reason, o.Class)
+		if kind != workflows.ErrTTLExpired {
+			break
+		}
+	}
+	msg := fmt.Sprintf("push reached no device: %s", why)
+	if kind == workflows.ErrTTLExpired {
+		msg = fmt.Sprintf("push reached no device before its TTL passed, last error: %s", why)
+	}
+	return temporal.NewNonRetryableApplicationError(msg, kind, deliverErr, res)
+}
+
+// setState records the state as a search attribute (with the kind, so a
+// SendPush started without them is still found by kind).
+func setState(ctx workflow.Context, state string) error {
+	return workflow.UpsertTypedSearchAttributes(ctx,
+		workflows.KindKey.ValueSet("push"), workflows.StateKey.ValueSet(state))
+}
