@@ -3,8 +3,8 @@ package main
 import (
 	"net/http"
 
-	"github.com/imshift/imshift/worker/api"
 	"github.com/imshift/imshift/internal/registry"
+	"github.com/imshift/imshift/worker/api"
 )
 
 // apiHandler serves the device registry and transactional push API on

@@ -15,9 +15,9 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
-	"github.com/imshift/imshift/worker/api"
 	"github.com/imshift/imshift/testbed/rigs/sendpushtest"
 	"github.com/imshift/imshift/testbed/testenv"
+	"github.com/imshift/imshift/worker/api"
 )
 
 func TestMain(m *testing.M) { testenv.Main(m) }
