@@ -6,10 +6,12 @@ import (
 	campaignact "github.com/imshift/imshift/activities/campaign"
 	"github.com/imshift/imshift/activities/delivery"
 	migact "github.com/imshift/imshift/activities/migration"
+	notifyact "github.com/imshift/imshift/activities/notify"
 	pushact "github.com/imshift/imshift/activities/sendpush"
 	"github.com/imshift/imshift/internal/registry"
 	"github.com/imshift/imshift/workflows/campaign"
 	"github.com/imshift/imshift/workflows/migration"
+	"github.com/imshift/imshift/workflows/notify"
 	"github.com/imshift/imshift/workflows/sendpush"
 )
 
@@ -17,6 +19,7 @@ import (
 // puts them, with their workflows, on r.
 func register(r worker.Registry, d *deps) {
 	migration.Register(r, migrationActivities(d))
+	notify.Register(r, notifyact.New(d.settings.Notify, nil))
 	sendpush.Register(r, &pushact.Activities{
 		DB:       d.db,
 		Registry: registry.New(d.db),

@@ -12,7 +12,7 @@ import (
 )
 
 var (
-	// KindKey is "migration", "campaign" or "push".
+	// KindKey is "migration", "campaign", "push" or "notification".
 	KindKey = temporal.NewSearchAttributeKeyKeyword("ImshiftKind")
 	// StateKey is the workflow's state, e.g. "paused" or "awaiting_approval".
 	StateKey = temporal.NewSearchAttributeKeyKeyword("ImshiftState")

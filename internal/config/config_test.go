@@ -74,3 +74,33 @@ func TestLoadWorkerNamesTheBadSettingWithoutItsValue(t *testing.T) {
 		})
 	}
 }
+
+func TestLoadWorkerNotify(t *testing.T) {
+	secret := "0123456789abcdef0123456789abcdef"
+	slack := "https://hooks.slack.com/services/T0/B0/hunter2slackpath"
+	cases := []struct {
+		urls, secret, want string
+	}{
+		{"", "", ""},
+		{slack, "", ""}, // Slack alone needs no signing secret
+		{"https://ops.example.com/hook, " + slack, secret, ""},
+		{"https://ops.example.com/hook", "", "setting IMSHIFT_NOTIFY_SECRET: is missing"},
+		{"https://ops.example.com/hook", "short", "setting IMSHIFT_NOTIFY_SECRET: must be at least"},
+		{slack + ",ftp://hunter2@example.com/x", secret, "setting IMSHIFT_NOTIFY_WEBHOOK_URLS: entry 2 is not"},
+	}
+	for _, c := range cases {
+		env := validWorkerEnv(t)
+		env["IMSHIFT_NOTIFY_WEBHOOK_URLS"], env["IMSHIFT_NOTIFY_SECRET"] = c.urls, c.secret
+		w, err := LoadWorker(lookup(env))
+		switch {
+		case c.want == "" && err != nil:
+			t.Errorf("%q: %v", c.urls, err)
+		case c.want != "" && (err == nil || !strings.HasPrefix(err.Error(), c.want)):
+			t.Errorf("%q: got %v, want prefix %q", c.urls, err, c.want)
+		case err != nil && (strings.Contains(err.Error(), "hunter2") || strings.Contains(err.Error(), "short")):
+			t.Errorf("error leaks a value: %q", err)
+		case c.want == "" && c.urls == slack && (len(w.Notify.WebhookURLs) != 1 || w.Notify.WebhookURLs[0] != slack):
+			t.Errorf("urls not read: %+v", w.Notify)
+		}
+	}
+}

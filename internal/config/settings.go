@@ -44,6 +44,7 @@ type Worker struct {
 	OpenIM        OpenIM
 	FCM           FCM
 	APNs          APNs
+	Notify        Notify
 }
 
 var qualifiedName = regexp.MustCompile(`^[a-z_][a-z0-9_]*\.[a-z_][a-z0-9_]*$`)
@@ -82,6 +83,7 @@ func LoadWorker(lookup func(string) (string, bool)) (Worker, error) {
 			RatePerSecond: e.int("IMSHIFT_APNS_RATE_PER_SECOND", 10000),
 		},
 	}
+	w.Notify = loadNotify(e)
 	if len(w.APITokens) == 0 {
 		e.fail("IMSHIFT_API_TOKENS", "is missing (comma-separated bearer tokens for the HTTP API)")
 	}
