@@ -12,6 +12,7 @@ import (
 func apiHandler(d *deps) http.Handler {
 	return api.New(api.Options{
 		Tokens:    d.settings.APITokens,
+		DB:        d.db,
 		Devices:   registry.New(d.db),
 		Temporal:  d.temporal,
 		TaskQueue: d.settings.TaskQueue,

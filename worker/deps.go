@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"strings"
+	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/redis/go-redis/v9"
@@ -37,9 +39,10 @@ func newDeps(ctx context.Context, s config.Worker, tc client.Client, log *slog.L
 	if err != nil {
 		return nil, err
 	}
-	ropts, err := redis.ParseURL(s.RedisURL)
+	rdb, err := openRedis(ctx, s.RedisURL)
 	if err != nil {
-		return nil, &config.Error{Name: "IMSHIFT_REDIS_URL", Problem: "cannot be parsed"}
+		pool.Close()
+		return nil, err
 	}
 	roots, err := rootCAs(s.CAFile)
 	if err != nil {
@@ -63,7 +66,7 @@ func newDeps(ctx context.Context, s config.Worker, tc client.Client, log *slog.L
 		settings: s,
 		temporal: tc,
 		db:       pool,
-		redis:    redis.NewClient(ropts),
+		redis:    rdb,
 		openim: openim.New(openim.Config{
 			BaseURL: s.OpenIM.APIURL, AdminUserID: s.OpenIM.AdminUserID, Secret: s.OpenIM.Secret,
 		}),
@@ -76,6 +79,44 @@ func newDeps(ctx context.Context, s config.Worker, tc client.Client, log *slog.L
 func (d *deps) close() {
 	d.redis.Close()
 	d.db.Close()
+}
+
+// openRedis connects to IMSHIFT_REDIS_URL and PINGs it: a worker without
+// Redis cannot read presence nor hold the push rate limits, so it refuses
+// to start. Errors name the setting, never its value (it may hold a
+// password).
+func openRedis(ctx context.Context, url string) (*redis.Client, error) {
+	redis.SetLogger(quietRedis{})
+	opts, err := redis.ParseURL(url)
+	if err != nil {
+		return nil, &config.Error{Name: "IMSHIFT_REDIS_URL", Problem: "cannot be parsed"}
+	}
+	rdb := redis.NewClient(opts)
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	if err := rdb.Ping(ctx).Err(); err != nil {
+		rdb.Close()
+		return nil, &config.Error{Name: "IMSHIFT_REDIS_URL", Problem: "Redis does not answer PING (" + redisProblem(err, opts) + ")"}
+	}
+	return rdb, nil
+}
+
+// quietRedis drops go-redis's own log lines: they quote the address, and
+// every failure they describe also comes back as an error the caller
+// reports (without it).
+type quietRedis struct{}
+
+func (quietRedis) Printf(context.Context, string, ...any) {}
+
+// redisProblem is err's text with the address and credentials left out.
+func redisProblem(err error, opts *redis.Options) string {
+	msg := err.Error()
+	for _, v := range []string{opts.Password, opts.Username, opts.Addr} {
+		if v != "" {
+			msg = strings.ReplaceAll(msg, v, "…")
+		}
+	}
+	return msg
 }
 
 // rootCAs is the system pool plus IMSHIFT_TLS_CA_FILE, so the official FCM

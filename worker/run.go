@@ -16,6 +16,7 @@ import (
 	"go.temporal.io/sdk/worker"
 
 	"github.com/imshift/imshift/internal/config"
+	apiserver "github.com/imshift/imshift/worker/api"
 )
 
 func run(ctx context.Context) error {
@@ -23,6 +24,9 @@ func run(ctx context.Context) error {
 	settings, err := config.LoadWorker(nil)
 	if err != nil {
 		return err
+	}
+	if settings.MetricsAddr == settings.HTTPAddr {
+		return &config.Error{Name: "IMSHIFT_METRICS_ADDR", Problem: "must differ from IMSHIFT_HTTP_ADDR (/metrics and /healthz are not served on the API address)"}
 	}
 	opts, err := config.Temporal()
 	if err != nil {
@@ -70,19 +74,15 @@ func interruptOn(ctx context.Context) <-chan interface{} {
 	return ch
 }
 
-// httpServers serves the API on httpAddr and /healthz and /metrics on
-// metricsAddr; the API address answers /healthz and /metrics too, so a load
-// balancer in front of the API can probe it, and one address may serve all.
+// httpServers serves the API on httpAddr and /healthz and /metrics only on
+// metricsAddr, which is meant to stay inside the cluster: the figures and
+// the dependency report are for probes and Prometheus, not for API clients
+// (docs/operations.md). Both run with the API's timeouts.
 func httpServers(httpAddr, metricsAddr string, api, ops http.Handler) []*http.Server {
-	mux := http.NewServeMux()
-	mux.Handle("/healthz", ops)
-	mux.Handle("/metrics", ops)
-	mux.Handle("/", api)
-	servers := []*http.Server{{Addr: httpAddr, Handler: mux, ReadHeaderTimeout: 5 * time.Second}}
-	if metricsAddr != httpAddr {
-		servers = append(servers, &http.Server{Addr: metricsAddr, Handler: ops, ReadHeaderTimeout: 5 * time.Second})
+	return []*http.Server{
+		apiserver.Server(httpAddr, api, apiserver.DefaultLimits),
+		apiserver.Server(metricsAddr, ops, apiserver.DefaultLimits),
 	}
-	return servers
 }
 
 func serveHTTP(s *http.Server, log *slog.Logger, stop context.CancelFunc) {

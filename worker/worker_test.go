@@ -103,26 +103,51 @@ func pemBody(p string) string {
 	return lines[len(lines)/2]
 }
 
-func TestMissingSettingIsOneLineNamingIt(t *testing.T) {
-	bin := buildWorker(t)
-	s := newStack(t)
+// refusal runs the worker with one setting replaced and returns its one
+// line of stderr; the worker must exit without serving.
+func refusal(t *testing.T, bin string, s *stack, name, value string) string {
+	t.Helper()
 	var env []string
 	for _, kv := range s.env {
-		if !strings.HasPrefix(kv, "IMSHIFT_OPENIM_SECRET=") {
+		if !strings.HasPrefix(kv, name+"=") {
 			env = append(env, kv)
 		}
 	}
-	env = append(env, "IMSHIFT_OPENIM_SECRET=")
 	cmd := exec.Command(bin)
-	cmd.Env = env
+	cmd.Env = append(env, name+"="+value)
 	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
+	cmd.Stdout, cmd.Stderr = &stderr, &stderr
 	if err := cmd.Run(); err == nil {
-		t.Fatal("worker started without IMSHIFT_OPENIM_SECRET")
+		t.Fatalf("worker started with %s=%q", name, value)
 	}
-	got := strings.TrimSpace(stderr.String())
-	if got != "worker: setting IMSHIFT_OPENIM_SECRET: is missing" {
+	return strings.TrimSpace(stderr.String())
+}
+
+func TestMissingSettingIsOneLineNamingIt(t *testing.T) {
+	bin := buildWorker(t)
+	s := newStack(t)
+	if got := refusal(t, bin, s, "IMSHIFT_OPENIM_SECRET", ""); got != "worker: setting IMSHIFT_OPENIM_SECRET: is missing" {
 		t.Fatalf("stderr = %q", got)
+	}
+	if got := refusal(t, bin, s, "IMSHIFT_METRICS_ADDR", s.http); !strings.HasPrefix(got, "worker: setting IMSHIFT_METRICS_ADDR: must differ") {
+		t.Fatalf("same address for API and metrics: stderr = %q", got)
+	}
+}
+
+// A worker whose Redis does not answer refuses to start, naming the
+// setting and never its value (which may hold a password).
+func TestUnreachableRedisStopsTheStart(t *testing.T) {
+	bin := buildWorker(t)
+	s := newStack(t)
+	addr := freeAddr(t)
+	got := refusal(t, bin, s, "IMSHIFT_REDIS_URL", "redis://:redis-pass-xyz@"+addr+"/3")
+	if !strings.HasPrefix(got, "worker: setting IMSHIFT_REDIS_URL: Redis does not answer PING") || strings.Contains(got, "\n") {
+		t.Fatalf("stderr = %q", got)
+	}
+	for _, secret := range []string{"redis-pass-xyz", addr} {
+		if strings.Contains(got, secret) {
+			t.Fatalf("stderr shows the setting's value: %q", got)
+		}
 	}
 }
 
@@ -139,7 +164,11 @@ func TestWorkerServesHealthMetricsAndAPIWithoutLeakingSecrets(t *testing.T) {
 	defer cmd.Process.Kill()
 	waitHealthy(t, "http://"+s.metrics+"/healthz", &logs)
 
-	waitHealthy(t, "http://"+s.http+"/healthz", &logs)
+	for _, path := range []string{"/healthz", "/metrics"} {
+		if code := status(t, "http://"+s.http+path, "Bearer "+s.secrets[1]); code != http.StatusNotFound {
+			t.Errorf("API address serves %s: %d, want 404 (only IMSHIFT_METRICS_ADDR serves it)", path, code)
+		}
+	}
 	metrics := get(t, "http://"+s.metrics+"/metrics", "")
 	for _, want := range []string{"temporal_", "imshift_"} {
 		if !strings.Contains(metrics, want) {
@@ -215,6 +244,18 @@ func get(t *testing.T, url, auth string) string {
 	defer resp.Body.Close()
 	b, _ := io.ReadAll(resp.Body)
 	return string(b)
+}
+
+func status(t *testing.T, url, auth string) int {
+	t.Helper()
+	req, _ := http.NewRequestWithContext(context.Background(), http.MethodGet, url, nil)
+	req.Header.Set("Authorization", auth)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	return resp.StatusCode
 }
 
 func post(t *testing.T, url, auth, body string) int {

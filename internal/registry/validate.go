@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 	"unicode"
+	"unicode/utf8"
 
 	// Time zones are checked with time.LoadLocation; embedding the database
 	// keeps that working in images without /usr/share/zoneinfo.
@@ -51,8 +52,7 @@ var providers = map[string][]string{
 func (d *Device) Normalize() error {
 	d.UserID = strings.TrimSpace(d.UserID)
 	d.Platform = strings.ToLower(strings.TrimSpace(d.Platform))
-	d.Provider = strings.ToLower(strings.TrimSpace(d.Provider))
-	d.Token = strings.TrimSpace(d.Token)
+	d.Provider, d.Token = normalizeKey(d.Provider, d.Token)
 	d.AppID = strings.TrimSpace(d.AppID)
 	d.Locale = strings.TrimSpace(d.Locale)
 	d.TimeZone = strings.TrimSpace(d.TimeZone)
@@ -75,10 +75,25 @@ func (d *Device) Normalize() error {
 	return nil
 }
 
-// CheckUserID accepts 1..MaxUserIDLen printable characters.
+// NormalizeKey normalizes a provider and token the way Normalize does and
+// checks them, so a device is removed or looked up by exactly the forms it
+// can be registered with ("FCM", a padded token).
+func NormalizeKey(provider, token string) (string, string, *FieldError) {
+	provider, token = normalizeKey(provider, token)
+	return provider, token, CheckToken(provider, token)
+}
+
+func normalizeKey(provider, token string) (string, string) {
+	return strings.ToLower(strings.TrimSpace(provider)), strings.TrimSpace(token)
+}
+
+// CheckUserID accepts 1..MaxUserIDLen printable UTF-8 characters.
 func CheckUserID(id string) *FieldError {
 	if id == "" {
 		return &FieldError{"userId", "is required"}
+	}
+	if !utf8.ValidString(id) {
+		return &FieldError{"userId", "is not valid UTF-8"}
 	}
 	if len(id) > MaxUserIDLen {
 		return &FieldError{"userId", fmt.Sprintf("is longer than %d bytes", MaxUserIDLen)}

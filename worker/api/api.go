@@ -8,6 +8,9 @@
 //
 // Every route needs "Authorization: Bearer <token>" with one of the
 // configured tokens. Errors are JSON {"error": "...", "field": "..."}.
+// Server (server.go) gives the http.Server the timeouts the API is meant
+// to run with; /healthz and /metrics are not served here but on the
+// worker's IMSHIFT_METRICS_ADDR.
 // Nothing here logs a request body, a device token or a bearer token.
 package api
 
@@ -15,6 +18,7 @@ import (
 	"log/slog"
 	"net/http"
 
+	"github.com/jackc/pgx/v5/pgxpool"
 	"go.temporal.io/sdk/client"
 
 	"github.com/imshift/imshift/internal/registry"
@@ -26,8 +30,11 @@ const MaxBody = 64 << 10
 // Options are what the API serves from.
 type Options struct {
 	// Tokens are the bearer tokens accepted; several allow rotation.
-	Tokens    []string
-	Devices   *registry.Store
+	Tokens  []string
+	Devices *registry.Store
+	// DB is the pool Devices reads and writes through: a request that meets
+	// a broken pooled connection is retried once on a fresh one.
+	DB        *pgxpool.Pool
 	Temporal  client.Client
 	TaskQueue string // where SendPush is started
 	Logger    *slog.Logger

@@ -1,13 +1,17 @@
 package api
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"mime"
 	"net/http"
+	"os"
+	"slices"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/imshift/imshift/internal/registry"
 )
@@ -22,7 +26,8 @@ type requestError struct {
 func (e *requestError) Error() string { return e.message }
 
 // decode reads r's JSON body into v: JSON content type, at most MaxBody
-// bytes, one object, no unknown fields. A problem comes back as a
+// bytes (a larger declared length is refused before a byte is read), valid
+// UTF-8, one object, no unknown fields. A problem comes back as a
 // *requestError naming the field where there is one.
 func decode(w http.ResponseWriter, r *http.Request, v any) *requestError {
 	// No Content-Type is read as JSON (a bare client); another type is refused.
@@ -32,30 +37,73 @@ func decode(w http.ResponseWriter, r *http.Request, v any) *requestError {
 			return &requestError{http.StatusUnsupportedMediaType, "Content-Type must be application/json", ""}
 		}
 	}
-	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, MaxBody))
+	if r.ContentLength > MaxBody {
+		// Not reading it: the server closes the connection after the answer.
+		w.Header().Set("Connection", "close")
+		return tooLarge()
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxBody))
+	if err != nil {
+		return readError(err)
+	}
+	if !utf8.Valid(body) {
+		return &requestError{http.StatusBadRequest, "is not valid UTF-8", invalidUTF8Field(body)}
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
 		return decodeError(err)
 	}
 	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
-		var mbe *http.MaxBytesError
-		if errors.As(err, &mbe) {
-			return decodeError(err)
-		}
 		return &requestError{http.StatusBadRequest, "the body must hold one JSON object and nothing after it", ""}
 	}
 	return nil
 }
 
+func tooLarge() *requestError {
+	return &requestError{http.StatusRequestEntityTooLarge, fmt.Sprintf("the body is larger than %d bytes", MaxBody), ""}
+}
+
+// readError is a body that could not be read: too large, or cut off by the
+// server's read timeout (a stalled or trickling client).
+func readError(err error) *requestError {
+	var mbe *http.MaxBytesError
+	if errors.As(err, &mbe) {
+		return tooLarge()
+	}
+	if errors.Is(err, os.ErrDeadlineExceeded) {
+		return &requestError{http.StatusRequestTimeout, "the body did not arrive within the read timeout", ""}
+	}
+	return &requestError{http.StatusBadRequest, "the body could not be read", ""}
+}
+
+// invalidUTF8Field names the top-level field whose value holds invalid
+// UTF-8 (encoding/json would silently turn it into U+FFFD), or "" when it
+// is a key or the body is not an object.
+func invalidUTF8Field(body []byte) string {
+	var fields map[string]json.RawMessage
+	if json.Unmarshal(body, &fields) != nil {
+		return ""
+	}
+	names := make([]string, 0, len(fields))
+	for name, raw := range fields {
+		if !utf8.Valid(raw) {
+			names = append(names, name)
+		}
+	}
+	if len(names) == 0 {
+		return ""
+	}
+	slices.Sort(names)
+	return names[0]
+}
+
 func decodeError(err error) *requestError {
 	var (
-		mbe *http.MaxBytesError
 		ute *json.UnmarshalTypeError
 		se  *json.SyntaxError
 	)
 	switch {
-	case errors.As(err, &mbe):
-		return &requestError{http.StatusRequestEntityTooLarge, fmt.Sprintf("the body is larger than %d bytes", MaxBody), ""}
 	case errors.As(err, &ute):
 		// Field is a path ("data.key"); the API names top-level fields.
 		field, _, _ := strings.Cut(ute.Field, ".")

@@ -1,9 +1,11 @@
 package api
 
 import (
+	"context"
 	"net/http"
 	"time"
 
+	"github.com/imshift/imshift/internal/db"
 	"github.com/imshift/imshift/internal/registry"
 )
 
@@ -57,9 +59,16 @@ func (s *server) registerDevice(w http.ResponseWriter, r *http.Request) {
 		writeError(w, e.status, e.message, e.field)
 		return
 	}
-	d, created, err := s.opts.Devices.Upsert(r.Context(), registry.Device{
-		UserID: req.UserID, Platform: req.Platform, Provider: req.Provider, Token: req.Token,
-		AppID: req.AppID, Locale: req.Locale, TimeZone: req.TimeZone,
+	var (
+		d       registry.Device
+		created bool
+	)
+	err := s.retry(r.Context(), func(ctx context.Context) (err error) {
+		d, created, err = s.opts.Devices.Upsert(ctx, registry.Device{
+			UserID: req.UserID, Platform: req.Platform, Provider: req.Provider, Token: req.Token,
+			AppID: req.AppID, Locale: req.Locale, TimeZone: req.TimeZone,
+		})
+		return err
 	})
 	if err != nil {
 		s.fail(w, r, err)
@@ -73,18 +82,24 @@ func (s *server) registerDevice(w http.ResponseWriter, r *http.Request) {
 }
 
 // deleteDevice answers 204 whether or not the token was registered, so a
-// client may retry a delete safely.
+// client may retry a delete safely. Provider and token are normalized as a
+// registration normalizes them, so every form POST accepts finds its row.
 func (s *server) deleteDevice(w http.ResponseWriter, r *http.Request) {
 	var req deleteRequest
 	if e := decode(w, r, &req); e != nil {
 		writeError(w, e.status, e.message, e.field)
 		return
 	}
-	if fe := registry.CheckToken(req.Provider, req.Token); fe != nil {
+	provider, token, fe := registry.NormalizeKey(req.Provider, req.Token)
+	if fe != nil {
 		writeError(w, http.StatusBadRequest, fe.Problem, fe.Field)
 		return
 	}
-	if _, err := s.opts.Devices.Delete(r.Context(), req.Provider, req.Token); err != nil {
+	err := s.retry(r.Context(), func(ctx context.Context) error {
+		_, err := s.opts.Devices.Delete(ctx, provider, token)
+		return err
+	})
+	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
@@ -102,7 +117,11 @@ func (s *server) listDevices(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusBadRequest, fe.Problem, fe.Field)
 		return
 	}
-	devices, err := s.opts.Devices.ListByUser(r.Context(), user)
+	var devices []registry.Device
+	err := s.retry(r.Context(), func(ctx context.Context) (err error) {
+		devices, err = s.opts.Devices.ListByUser(ctx, user)
+		return err
+	})
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -112,6 +131,13 @@ func (s *server) listDevices(w http.ResponseWriter, r *http.Request) {
 		out.Devices[i] = view(d, true)
 	}
 	writeJSON(w, http.StatusOK, out)
+}
+
+// retry runs a registry call, once more on a fresh connection when the
+// pooled one was broken (PostgreSQL restarted): every call here is a read
+// or an idempotent write.
+func (s *server) retry(ctx context.Context, fn func(context.Context) error) error {
+	return db.RetryBroken(ctx, s.opts.DB, fn)
 }
 
 // fail answers a validation error with 400 and anything else with 500,
