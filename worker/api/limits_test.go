@@ -164,7 +164,9 @@ func TestBrokenPooledConnectionIsRetriedOnce(t *testing.T) {
 		t.Fatalf("query on a terminated connection: %v, want a broken-connection error", err)
 	}
 	steps := []func() reply{
-		func() reply { return api2.call(t, "POST", "/v1/devices", oldToken, device("alice", "fcm", sendpushtest.FCMToken(5))) },
+		func() reply {
+			return api2.call(t, "POST", "/v1/devices", oldToken, device("alice", "fcm", sendpushtest.FCMToken(5)))
+		},
 		func() reply { return api2.call(t, "GET", "/v1/users/alice/devices", oldToken, nil) },
 		func() reply {
 			return api2.call(t, "DELETE", "/v1/devices", oldToken, map[string]any{"provider": "fcm", "token": sendpushtest.FCMToken(5)})
