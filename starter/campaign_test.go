@@ -13,6 +13,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/imshift/imshift/testbed/rigs/campaigntest"
+	"github.com/imshift/imshift/testbed/testenv"
 	"github.com/imshift/imshift/workflows/campaign"
 )
 
@@ -96,11 +97,11 @@ func TestCampaignVerbsEndToEnd(t *testing.T) {
 	if _, err := runCmd(ctx, a, "campaign", "start", "-f", file); err == nil || !strings.Contains(err.Error(), "already running") {
 		t.Errorf("second start: %v", err)
 	}
-	campaigntest.WaitFor(t, "the first pushes", func() bool { return r.TotalDelivered() >= 50 })
+	testenv.WaitFor(t, "the first pushes", func() bool { return r.TotalDelivered() >= 50 })
 	if out, err := runCmd(ctx, a, "campaign", "pause", "starter-verbs"); err != nil {
 		t.Fatalf("pause: %v\n%s", err, out)
 	}
-	campaigntest.WaitFor(t, "the pause", func() bool {
+	testenv.WaitFor(t, "the pause", func() bool {
 		out, err := runCmd(ctx, a, "campaign", "status", "starter-verbs", "--json")
 		var p campaign.Progress
 		return err == nil && json.Unmarshal([]byte(out), &p) == nil && p.State == campaign.CampaignPaused
@@ -153,7 +154,7 @@ func TestScheduleVerbsEndToEnd(t *testing.T) {
 	if err != nil || !strings.Contains(out, "created schedule "+id) {
 		t.Fatalf("create: %v\n%s", err, out)
 	}
-	campaigntest.WaitFor(t, "the schedule in the list", func() bool {
+	testenv.WaitFor(t, "the schedule in the list", func() bool {
 		out, err := runCmd(ctx, a, "schedule", "list")
 		return err == nil && strings.Contains(out, id)
 	})
@@ -175,7 +176,7 @@ func TestScheduleVerbsEndToEnd(t *testing.T) {
 		t.Fatal(err)
 	}
 	var workflowID string
-	campaigntest.WaitFor(t, "the triggered run", func() bool {
+	testenv.WaitFor(t, "the triggered run", func() bool {
 		out, err := runCmd(ctx, a, "schedule", "describe", id)
 		for _, line := range strings.Split(out, "\n") {
 			if f := strings.Fields(line); err == nil && len(f) == 3 && f[0] == "recent" {

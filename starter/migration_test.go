@@ -181,12 +181,8 @@ func TestMigrationVerbsEndToEnd(t *testing.T) {
 
 func waitState(ctx context.Context, t *testing.T, a *app, id string, want migration.State) {
 	t.Helper()
-	for ctx.Err() == nil {
+	testenv.WaitFor(t, fmt.Sprintf("migration %s to reach %s", id, want), func() bool {
 		st, _, err := a.migrationStatus(ctx, id)
-		if err == nil && st.State == want {
-			return
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-	t.Fatalf("migration %s never reached %s", id, want)
+		return err == nil && st.State == want
+	})
 }

@@ -190,10 +190,7 @@ func TestWorkerServesHealthMetricsAndAPIWithoutLeakingSecrets(t *testing.T) {
 	if code := post(t, "http://"+s.http+"/v1/push", "Bearer "+s.secrets[1], push); code != http.StatusAccepted {
 		t.Fatalf("POST /v1/push = %d", code)
 	}
-	deadline := time.Now().Add(30 * time.Second)
-	for s.fcm.Delivered(token) == 0 && time.Now().Before(deadline) {
-		time.Sleep(100 * time.Millisecond)
-	}
+	testenv.WaitFor(t, "the push at the FCM simulator", func() bool { return s.fcm.Delivered(token) > 0 })
 	if n := s.fcm.Delivered(token); n != 1 {
 		t.Fatalf("FCM simulator delivered %d pushes to the device, want 1\n%s", n, logs.String())
 	}
@@ -217,18 +214,19 @@ func TestWorkerServesHealthMetricsAndAPIWithoutLeakingSecrets(t *testing.T) {
 
 func waitHealthy(t *testing.T, url string, logs *bytes.Buffer) {
 	t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
-	for time.Now().Before(deadline) {
-		resp, err := http.Get(url)
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return
-			}
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("worker logs:\n%s", logs.String())
 		}
-		time.Sleep(200 * time.Millisecond)
-	}
-	t.Fatalf("worker never became healthy:\n%s", logs.String())
+	})
+	testenv.WaitFor(t, "the worker's /healthz to answer 200", func() bool {
+		resp, err := http.Get(url)
+		if err != nil {
+			return false
+		}
+		resp.Body.Close()
+		return resp.StatusCode == http.StatusOK
+	})
 }
 
 func get(t *testing.T, url, auth string) string {

@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"github.com/imshift/imshift/testbed/testenv"
+	"github.com/redis/go-redis/v9"
+	"sync"
 )
 
 func TestGateStopFlag(t *testing.T) {
@@ -61,8 +63,12 @@ func TestGateWaitEndsOnPause(t *testing.T) {
 	if err := g.Throttle(ctx, "fcm", time.Minute); err != nil {
 		t.Fatal(err)
 	}
+	// The explicit event: Take has looked at the flags once and is waiting.
+	looked := make(chan struct{})
+	var once sync.Once
+	rdb.AddHook(pipelineSeen{func() { once.Do(func() { close(looked) }) }})
 	go func() {
-		time.Sleep(100 * time.Millisecond)
+		<-looked
 		_ = g.SetStop(ctx, "held", StopPaused)
 	}()
 	r, err := g.Take(ctx, "held", 0, "fcm", 500)
@@ -99,5 +105,18 @@ func TestGateProviderRateIsGlobal(t *testing.T) {
 	wait, err = other.takeProvider(ctx, "apns", 500)
 	if err != nil || wait <= 0 {
 		t.Fatalf("second 500 within the burst of 500: wait %v, %v; want a wait", wait, err)
+	}
+}
+
+// pipelineSeen calls seen after every pipeline the client has run.
+type pipelineSeen struct{ seen func() }
+
+func (pipelineSeen) DialHook(next redis.DialHook) redis.DialHook          { return next }
+func (pipelineSeen) ProcessHook(next redis.ProcessHook) redis.ProcessHook { return next }
+func (h pipelineSeen) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
+	return func(ctx context.Context, cmds []redis.Cmder) error {
+		err := next(ctx, cmds)
+		h.seen()
+		return err
 	}
 }

@@ -181,18 +181,16 @@ func (s *stack) status() migration.Status {
 // that does not satisfy cond fails the test at once.
 func (s *stack) waitStatus(what string, cond func(migration.Status) bool) migration.Status {
 	s.t.Helper()
-	deadline := time.Now().Add(3 * time.Minute)
-	for {
-		st := s.status()
-		if cond(st) {
-			return st
-		}
-		if st.State.Terminal() || time.Now().After(deadline) {
+	var st migration.Status
+	testenv.WaitFor(s.t, what, func() bool {
+		st = s.status()
+		if !cond(st) && st.State.Terminal() {
 			s.t.Fatalf("waiting for %s: state %s step %d percent %v, failure %q, events %+v",
 				what, st.State, st.Step, st.Percent, st.FailureReason, st.Events)
 		}
-		time.Sleep(100 * time.Millisecond)
-	}
+		return cond(st)
+	})
+	return st
 }
 
 func (s *stack) waitState(state migration.State, step int) migration.Status {
@@ -244,17 +242,12 @@ func (s *stack) routing() legacy.Routing {
 // waitPopulation waits until the clients are placed by routing revision rev.
 func (s *stack) waitPopulation(rev int64) legacy.Stats {
 	s.t.Helper()
-	deadline := time.Now().Add(time.Minute)
-	for {
-		st := s.pop.Stats()
-		if st.Routing.Revision == rev {
-			return st
-		}
-		if time.Now().After(deadline) {
-			s.t.Fatalf("population still at revision %d, want %d", st.Routing.Revision, rev)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+	var st legacy.Stats
+	testenv.WaitFor(s.t, fmt.Sprintf("the population to apply routing revision %d", rev), func() bool {
+		st = s.pop.Stats()
+		return st.Routing.Revision == rev
+	})
+	return st
 }
 
 // presenceKeys counts the legacy presence keys (SCAN, as production would).

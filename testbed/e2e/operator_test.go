@@ -7,6 +7,7 @@ import (
 
 	"github.com/imshift/imshift/internal/cohort"
 	"github.com/imshift/imshift/testbed/simulator/legacy"
+	"github.com/imshift/imshift/testbed/testenv"
 	"github.com/imshift/imshift/workflows/migration"
 )
 
@@ -22,22 +23,24 @@ func TestPauseHoldsTheRoutingAndResumeContinues(t *testing.T) {
 		migration.Step{Percent: 10, Bake: "4s"},
 		migration.Step{Percent: 100, Bake: "1s"},
 	))
-	s.waitState(migration.StateBaking, 0)
+	baking := s.waitState(migration.StateBaking, 0)
 	s.cli("workflow", "signal", "--workflow-id", s.workflowID(), "--name", "pause", "--input", `{"reason":"looking at dashboards"}`)
 	st := s.waitState(migration.StatePaused, 0)
 	if st.Pause == nil || st.Pause.Reason != "looking at dashboards" || st.Pause.Automatic {
 		t.Fatalf("pause recorded as %+v", st.Pause)
 	}
 	held := s.routing()
-	// Hold for longer than the bake: without the pause, step 1 would flip.
-	for range 9 {
-		time.Sleep(500 * time.Millisecond)
-		if r := s.routing(); r.Revision != held.Revision || r.BucketThreshold != cohort.Threshold(10) {
-			t.Fatalf("routing changed while paused: %+v, was %+v", r, held)
-		}
-		if st := s.status(); st.State != migration.StatePaused {
-			t.Fatalf("state %s while paused", st.State)
-		}
+	// Without the pause, step 1 would flip once the bake has ended. The
+	// explicit event: the workflow handles a (refused) retry signal after
+	// the bake's end by its own clock, and still holds.
+	testenv.WaitFor(t, "the paused bake's end", func() bool { return time.Now().After(*baking.BakeUntil) })
+	s.signal(migration.SignalRetry, nil)
+	st = s.waitStatus("the retry signal refused after the bake's end", func(st migration.Status) bool {
+		n := len(st.RejectedSignals)
+		return n > 0 && st.RejectedSignals[n-1].At.After(*baking.BakeUntil)
+	})
+	if r := s.routing(); st.State != migration.StatePaused || r.Revision != held.Revision || r.BucketThreshold != cohort.Threshold(10) {
+		t.Fatalf("%s while paused, routing %+v, was %+v", st.State, r, held)
 	}
 	var shown migration.Status
 	out := s.cli("workflow", "query", "--workflow-id", s.workflowID(), "--type", "status", "--output", "json")
@@ -67,9 +70,12 @@ func TestPromoteSkipsTheApprovalGate(t *testing.T) {
 		migration.Step{Percent: 50, Bake: "1s", Approval: true},
 		migration.Step{Percent: 100},
 	))
-	s.waitState(migration.StateAwaitingApproval, 1)
+	waiting := s.waitState(migration.StateAwaitingApproval, 1)
 	gate := s.routing()
-	time.Sleep(time.Second) // two analysis intervals: the gate holds
+	// The explicit event: two more analyses while it waits; the gate holds.
+	s.waitStatus("two analyses at the approval gate", func(st migration.Status) bool {
+		return st.StepAnalyses >= waiting.StepAnalyses+2
+	})
 	if r, st := s.routing(), s.status(); r.Revision != gate.Revision || st.State != migration.StateAwaitingApproval {
 		t.Fatalf("approval gate did not hold: %s, routing %+v", st.State, r)
 	}

@@ -15,6 +15,7 @@ import (
 	"github.com/imshift/imshift/testbed/rigs/campaigntest"
 	"github.com/imshift/imshift/testbed/simulator/apnssim"
 	"github.com/imshift/imshift/testbed/simulator/fcmsim"
+	"github.com/imshift/imshift/testbed/testenv"
 	"github.com/imshift/imshift/workflows"
 	"github.com/imshift/imshift/workflows/campaign"
 )
@@ -133,18 +134,20 @@ func TestCampaignE2EPauseStopsSendingAndResumeFinishes(t *testing.T) {
 	c := campaigntest.Spec("pausable")
 	c.RatePerSecond = 100 // four seconds of sending
 	run := r.Start(t, c)
-	campaigntest.WaitFor(t, "the first pushes", func() bool { return r.TotalDelivered() >= 50 })
+	testenv.WaitFor(t, "the first pushes", func() bool { return r.TotalDelivered() >= 50 })
 	if err := r.Temporal.SignalWorkflow(context.Background(), run.GetID(), "", campaign.SignalPause, nil); err != nil {
 		t.Fatal(err)
 	}
-	campaigntest.WaitFor(t, "the pause to settle", func() bool {
-		p := r.Progress(t, run.GetID())
-		return p.State == campaign.CampaignPaused && p.PagesInFlight == 0
+	// Paused with no page in flight, nothing can send: the simulators hold
+	// exactly what the ledger says was sent.
+	var paused campaign.Progress
+	testenv.WaitFor(t, "the pause to settle", func() bool {
+		paused = r.Progress(t, run.GetID())
+		return paused.State == campaign.CampaignPaused && paused.PagesInFlight == 0
 	})
 	atPause := r.TotalDelivered()
-	time.Sleep(1500 * time.Millisecond)
-	if now := r.TotalDelivered(); now != atPause {
-		t.Fatalf("pushes went on while paused: %d, then %d", atPause, now)
+	if int64(atPause) != paused.Sent {
+		t.Fatalf("paused with %d sent by the ledger, %d at the simulators", paused.Sent, atPause)
 	}
 	if atPause >= 400 {
 		t.Fatalf("the campaign finished before the pause took effect")
@@ -170,7 +173,7 @@ func TestCampaignE2ECancel(t *testing.T) {
 	c := campaigntest.Spec("cancelled")
 	c.RatePerSecond = 100
 	run := r.Start(t, c)
-	campaigntest.WaitFor(t, "the first pushes", func() bool { return r.TotalDelivered() >= 20 })
+	testenv.WaitFor(t, "the first pushes", func() bool { return r.TotalDelivered() >= 20 })
 	err := r.Temporal.SignalWorkflow(context.Background(), run.GetID(), "", campaign.SignalCancel,
 		campaign.CancelRequest{Reason: "wrong segment"})
 	if err != nil {
@@ -207,7 +210,7 @@ func TestCampaignE2EQuietHoursDeferThenDeliver(t *testing.T) {
 	c := campaigntest.Spec("quiet")
 	c.QuietHours = quiet
 	run := r.Start(t, c)
-	campaigntest.WaitFor(t, "the campaign to wait for quiet hours", func() bool {
+	testenv.WaitFor(t, "the campaign to wait for quiet hours", func() bool {
 		return r.Progress(t, run.GetID()).State == campaign.CampaignWaiting
 	})
 	p := r.Progress(t, run.GetID())
@@ -294,7 +297,7 @@ func TestCampaignE2ECredentialsPauseUntilResumed(t *testing.T) {
 	devices := r.Seed(t, campaigntest.SeedSpec{APNs: 100})
 	r.APNs.SetClockSkew(2 * time.Hour) // every provider token looks expired
 	run := r.Start(t, campaigntest.Spec("expired-key"))
-	campaigntest.WaitFor(t, "the campaign to pause itself", func() bool {
+	testenv.WaitFor(t, "the campaign to pause itself", func() bool {
 		return r.Progress(t, run.GetID()).State == campaign.CampaignPaused
 	})
 	p := r.Progress(t, run.GetID())
@@ -373,7 +376,7 @@ func TestCampaignE2EScheduleFiresAndASecondTriggerForTheSameTimeSendsNothing(t *
 func waitForScheduledRun(t *testing.T, h client.ScheduleHandle, n int) (string, string) {
 	t.Helper()
 	var id, run string
-	campaigntest.WaitFor(t, "a scheduled run", func() bool {
+	testenv.WaitFor(t, "a scheduled run", func() bool {
 		d, err := h.Describe(context.Background())
 		if err != nil || d.Info.NumActions < n || len(d.Info.RecentActions) == 0 {
 			return false

@@ -101,7 +101,7 @@ func TestCampaignE2EWorkerKilledMidCampaignFinishesWithoutResending(t *testing.T
 	c := campaigntest.Spec("killed")
 	c.RatePerSecond = 100
 	run := r.Start(t, c)
-	campaigntest.WaitFor(t, "pushes from the first worker", func() bool { return r.TotalDelivered() >= 150 })
+	testenv.WaitFor(t, "pushes from the first worker", func() bool { return r.TotalDelivered() >= 150 })
 	if err := first.Process.Signal(syscall.SIGKILL); err != nil {
 		t.Fatal(err)
 	}

@@ -206,15 +206,11 @@ func (r *recorder) signal(id, name string, payload any) {
 }
 
 func (r *recorder) wait(id string, want State) {
-	var st Status
-	for r.ctx.Err() == nil {
+	testenv.WaitFor(r.t, fmt.Sprintf("%s to reach %s", id, want), func() bool {
+		var st Status
 		v, err := r.tc.QueryWorkflow(r.ctx, WorkflowID(id), "", QueryStatus)
-		if err == nil && v.Get(&st) == nil && st.State == want {
-			return
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-	r.t.Fatalf("%s never reached %s: %s %s", id, want, st.State, st.FailureReason)
+		return err == nil && v.Get(&st) == nil && st.State == want
+	})
 }
 
 // writeRuns writes the history of the first run and of every run it

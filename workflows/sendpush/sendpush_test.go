@@ -210,19 +210,18 @@ func TestSendPushSameKeyStartsOneWorkflow(t *testing.T) {
 // asynchronous visibility store to show at least one.
 func runs(t *testing.T, e *sendpushtest.Env, id string) int {
 	t.Helper()
-	for range 100 {
+	n := 0
+	testenv.WaitFor(t, "the visibility store to list "+id, func() bool {
 		resp, err := e.Temporal.ListWorkflow(context.Background(), &workflowservice.ListWorkflowExecutionsRequest{
 			Query: "WorkflowId = '" + id + "'",
 		})
 		if err != nil {
 			t.Fatal(err)
 		}
-		if len(resp.Executions) > 0 {
-			return len(resp.Executions)
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-	return 0
+		n = len(resp.Executions)
+		return n > 0
+	})
+	return n
 }
 
 func TestSendPushFailsFastOnCredentials(t *testing.T) {

@@ -201,18 +201,6 @@ func (r *Rig) Progress(t *testing.T, workflowID string) campaign.Progress {
 	return p
 }
 
-// WaitFor polls cond every 50 ms until it holds or a minute passes.
-func WaitFor(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(time.Minute)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-}
-
 // HistoryJSON is every event of every run of the workflow, as JSON.
 func (r *Rig) HistoryJSON(t *testing.T, workflowID string) (string, int) {
 	t.Helper()

@@ -95,29 +95,17 @@ func nonNil(s []string) []string {
 	return s
 }
 
-// eventually polls cond until it holds, failing the test after a minute.
-func eventually(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(time.Minute)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-}
-
 // waitRevision waits until the population placed its clients by rev.
 func waitRevision(t *testing.T, p *legacy.Population, rev int64) {
 	t.Helper()
-	eventually(t, fmt.Sprintf("revision %d applied", rev), func() bool { return p.Stats().Routing.Revision == rev })
+	testenv.WaitFor(t, fmt.Sprintf("revision %d applied", rev), func() bool { return p.Stats().Routing.Revision == rev })
 }
 
 // waitListening waits until a session of the test database listens on the
 // routing channel (its last statement stays visible while it waits).
 func (e *env) waitListening() {
 	e.t.Helper()
-	eventually(e.t, "LISTEN", func() bool {
+	testenv.WaitFor(e.t, "LISTEN", func() bool {
 		var n int
 		err := e.db.QueryRow(e.ctx, `SELECT count(*) FROM pg_stat_activity
 			WHERE datname = current_database() AND query = 'LISTEN imshift_routing'`).Scan(&n)

@@ -8,6 +8,7 @@ import (
 
 	"github.com/imshift/imshift/internal/cohort"
 	"github.com/imshift/imshift/testbed/simulator/legacy"
+	"github.com/imshift/imshift/testbed/testenv"
 )
 
 // TestConnectWritesGatewayPresence checks the key layout and TTL a legacy
@@ -141,7 +142,7 @@ func TestSuccessShareIsStable(t *testing.T) {
 		done := make(chan error, 1)
 		go func() { done <- p.Run(ctx) }()
 		defer func() { cancel(); <-done }()
-		eventually(t, "initial routing applied", func() bool { return p.Stats().Routing.BucketThreshold == 10000 })
+		testenv.WaitFor(t, "initial routing applied", func() bool { return p.Stats().Routing.BucketThreshold == 10000 })
 		if err := p.Connect(e.ctx, ids); err != nil {
 			t.Fatal(err)
 		}

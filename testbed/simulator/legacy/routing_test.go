@@ -9,6 +9,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/imshift/imshift/testbed/simulator/legacy"
+	"github.com/imshift/imshift/testbed/testenv"
 )
 
 // TestResyncWithoutAnnouncement covers a missed notification: the row is
@@ -74,7 +75,7 @@ func TestPresenceTTLIsRenewed(t *testing.T) {
 	if err := e.rdb.Expire(e.ctx, key, 6*time.Second).Err(); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, "TTL renewed", func() bool { return e.rdb.TTL(e.ctx, key).Val() > 7*time.Second })
+	testenv.WaitFor(t, "TTL renewed", func() bool { return e.rdb.TTL(e.ctx, key).Val() > 7*time.Second })
 }
 
 // TestDisconnect removes a client from whichever stack it is on.
@@ -113,7 +114,7 @@ func TestRedisDownIsRetried(t *testing.T) {
 	}
 	down.off.Store(true)
 	rev := e.flip(flip{threshold: 10000, push: true, presenceOn: true, notify: true})
-	eventually(t, "a failed apply", func() bool { return p.Stats().Errors > 0 })
+	testenv.WaitFor(t, "a failed apply", func() bool { return p.Stats().Errors > 0 })
 	if s := p.Stats(); s.Routing.Revision == rev || s.Legacy != len(ids) || s.LastError == "" {
 		t.Fatalf("apply without Redis went through: %+v", s)
 	}
