@@ -7,6 +7,7 @@ import (
 	"github.com/imshift/imshift/activities/delivery"
 	migact "github.com/imshift/imshift/activities/migration"
 	notifyact "github.com/imshift/imshift/activities/notify"
+	"github.com/imshift/imshift/activities/ownership"
 	pushact "github.com/imshift/imshift/activities/sendpush"
 	"github.com/imshift/imshift/internal/registry"
 	"github.com/imshift/imshift/workflows/campaign"
@@ -18,6 +19,9 @@ import (
 // register builds each domain's activities on the process's connections and
 // puts them, with their workflows, on r.
 func register(r worker.Registry, d *deps) {
+	// Run ownership (one live run per migration and per campaign) is shared
+	// by both domains.
+	ownership.New(d.db, d.temporal).Register(r)
 	migration.Register(r, migrationActivities(d))
 	notify.Register(r, notifyact.New(d.settings.Notify, nil))
 	sendpush.Register(r, &pushact.Activities{
