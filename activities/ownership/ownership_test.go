@@ -1,4 +1,4 @@
-package ownership
+package ownership_test
 
 import (
 	"context"
@@ -9,6 +9,7 @@ import (
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/temporal"
 
+	"github.com/imshift/imshift/activities/ownership"
 	"github.com/imshift/imshift/testbed/testenv"
 )
 
@@ -16,24 +17,24 @@ func TestMain(m *testing.M) { testenv.Main(m) }
 
 type env struct {
 	ctx  context.Context
-	acts *Activities
+	acts *ownership.Activities
 	tc   client.Client
 }
 
 func newEnv(t *testing.T) *env {
 	pool, _ := testenv.Database(t)
 	tc := testenv.Temporal(t)
-	return &env{ctx: context.Background(), acts: New(pool, tc), tc: tc}
+	return &env{ctx: context.Background(), acts: ownership.New(pool, tc), tc: tc}
 }
 
 // idle starts a workflow no worker polls for: a run Temporal reports open.
-func (e *env) idle(t *testing.T, id string) Run {
+func (e *env) idle(t *testing.T, id string) ownership.Run {
 	t.Helper()
 	run, err := e.tc.ExecuteWorkflow(e.ctx, client.StartWorkflowOptions{ID: id, TaskQueue: "ownership-test-" + id}, "Idle")
 	if err != nil {
 		t.Fatal(err)
 	}
-	return Run{Kind: KindMigration, SubjectID: "m-" + t.Name(), WorkflowID: id, RunID: run.GetRunID()}
+	return ownership.Run{Kind: ownership.KindMigration, SubjectID: "m-" + t.Name(), WorkflowID: id, RunID: run.GetRunID()}
 }
 
 func refusedAs(t *testing.T, err error, errType string, mentions ...string) {
@@ -55,18 +56,18 @@ func refusedAs(t *testing.T, err error, errType string, mentions ...string) {
 func TestSecondLiveRunIsRefused(t *testing.T) {
 	e := newEnv(t)
 	first := e.idle(t, "own-a-"+t.Name())
-	if _, err := e.acts.Claim(e.ctx, ClaimInput{Run: first}); err != nil {
+	if _, err := e.acts.Claim(e.ctx, ownership.ClaimInput{Run: first}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := e.acts.Claim(e.ctx, ClaimInput{Run: first}); err != nil {
+	if _, err := e.acts.Claim(e.ctx, ownership.ClaimInput{Run: first}); err != nil {
 		t.Fatalf("the owner's retried claim: %v", err)
 	}
 	second := e.idle(t, "own-b-"+t.Name())
 	second.SubjectID = first.SubjectID
-	_, err := e.acts.Claim(e.ctx, ClaimInput{Run: second})
-	refusedAs(t, err, ErrAlreadyOwned, first.WorkflowID, first.RunID)
+	_, err := e.acts.Claim(e.ctx, ownership.ClaimInput{Run: second})
+	refusedAs(t, err, ownership.ErrAlreadyOwned, first.WorkflowID, first.RunID)
 	var app *temporal.ApplicationError
-	var owner Owner
+	var owner ownership.Owner
 	if errors.As(err, &app); app.Details(&owner) != nil || owner.WorkflowID != first.WorkflowID {
 		t.Errorf("details %+v", owner)
 	}
@@ -77,7 +78,7 @@ func TestSecondLiveRunIsRefused(t *testing.T) {
 func TestTerminatedOwnerIsTakenOver(t *testing.T) {
 	e := newEnv(t)
 	first := e.idle(t, "own-a-"+t.Name())
-	if _, err := e.acts.Claim(e.ctx, ClaimInput{Run: first}); err != nil {
+	if _, err := e.acts.Claim(e.ctx, ownership.ClaimInput{Run: first}); err != nil {
 		t.Fatal(err)
 	}
 	if err := e.tc.TerminateWorkflow(e.ctx, first.WorkflowID, first.RunID, "operator"); err != nil {
@@ -85,7 +86,7 @@ func TestTerminatedOwnerIsTakenOver(t *testing.T) {
 	}
 	second := e.idle(t, "own-b-"+t.Name())
 	second.SubjectID = first.SubjectID
-	res, err := e.acts.Claim(e.ctx, ClaimInput{Run: second})
+	res, err := e.acts.Claim(e.ctx, ownership.ClaimInput{Run: second})
 	if err != nil || res.TookOverFrom == nil || res.TookOverFrom.WorkflowID != first.WorkflowID {
 		t.Fatalf("takeover: %+v %v", res, err)
 	}
@@ -98,11 +99,11 @@ func TestTerminatedOwnerIsTakenOver(t *testing.T) {
 	}
 	restarted := e.idle(t, second.WorkflowID)
 	restarted.SubjectID = first.SubjectID
-	if _, err := e.acts.Claim(e.ctx, ClaimInput{Run: restarted}); err != nil {
+	if _, err := e.acts.Claim(e.ctx, ownership.ClaimInput{Run: restarted}); err != nil {
 		t.Fatalf("a new chain of the owner's workflow id: %v", err)
 	}
-	_, err = e.acts.Claim(e.ctx, ClaimInput{Run: again})
-	refusedAs(t, err, ErrAlreadyOwned, restarted.RunID)
+	_, err = e.acts.Claim(e.ctx, ownership.ClaimInput{Run: again})
+	refusedAs(t, err, ownership.ErrAlreadyOwned, restarted.RunID)
 }
 
 // TestReleasedFinalStateIsRefused: a run that released in a final state
@@ -111,36 +112,36 @@ func TestTerminatedOwnerIsTakenOver(t *testing.T) {
 func TestReleasedFinalStateIsRefused(t *testing.T) {
 	e := newEnv(t)
 	first := e.idle(t, "own-a-"+t.Name())
-	if _, err := e.acts.Claim(e.ctx, ClaimInput{Run: first}); err != nil {
+	if _, err := e.acts.Claim(e.ctx, ownership.ClaimInput{Run: first}); err != nil {
 		t.Fatal(err)
 	}
-	if err := e.acts.Release(e.ctx, ReleaseInput{Run: first, FinalState: "completed"}); err != nil {
+	if err := e.acts.Release(e.ctx, ownership.ReleaseInput{Run: first, FinalState: "completed"}); err != nil {
 		t.Fatal(err)
 	}
 	second := e.idle(t, "own-b-"+t.Name())
 	second.SubjectID = first.SubjectID
-	_, err := e.acts.Claim(e.ctx, ClaimInput{Run: second, FinalStates: []string{"completed"}})
-	refusedAs(t, err, ErrAlreadyEnded, "completed at", first.WorkflowID)
+	_, err := e.acts.Claim(e.ctx, ownership.ClaimInput{Run: second, FinalStates: []string{"completed"}})
+	refusedAs(t, err, ownership.ErrAlreadyEnded, "completed at", first.WorkflowID)
 
-	if err := e.acts.Release(e.ctx, ReleaseInput{Run: first, FinalState: "aborted"}); err != nil {
+	if err := e.acts.Release(e.ctx, ownership.ReleaseInput{Run: first, FinalState: "aborted"}); err != nil {
 		t.Fatal(err)
 	}
-	res, err := e.acts.Claim(e.ctx, ClaimInput{Run: second, FinalStates: []string{"completed"}})
+	res, err := e.acts.Claim(e.ctx, ownership.ClaimInput{Run: second, FinalStates: []string{"completed"}})
 	if err != nil || res.TookOverFrom == nil || res.TookOverFrom.FinalState != "aborted" {
 		t.Fatalf("after an aborted run: %+v %v", res, err)
 	}
 	// The old run's late release does not touch the new owner's claim.
-	if err := e.acts.Release(e.ctx, ReleaseInput{Run: first, FinalState: "completed"}); err != nil {
+	if err := e.acts.Release(e.ctx, ownership.ReleaseInput{Run: first, FinalState: "completed"}); err != nil {
 		t.Fatal(err)
 	}
 	third := e.idle(t, "own-c-"+t.Name())
 	third.SubjectID = first.SubjectID
-	_, err = e.acts.Claim(e.ctx, ClaimInput{Run: third, FinalStates: []string{"completed"}})
-	refusedAs(t, err, ErrAlreadyOwned, second.WorkflowID)
+	_, err = e.acts.Claim(e.ctx, ownership.ClaimInput{Run: third, FinalStates: []string{"completed"}})
+	refusedAs(t, err, ownership.ErrAlreadyOwned, second.WorkflowID)
 }
 
 func TestBadRunIsRefused(t *testing.T) {
 	e := newEnv(t)
-	_, err := e.acts.Claim(e.ctx, ClaimInput{Run: Run{Kind: "user", SubjectID: "x", WorkflowID: "w", RunID: "r"}})
-	refusedAs(t, err, errInvalidInput)
+	_, err := e.acts.Claim(e.ctx, ownership.ClaimInput{Run: ownership.Run{Kind: "user", SubjectID: "x", WorkflowID: "w", RunID: "r"}})
+	refusedAs(t, err, "InvalidInput")
 }
