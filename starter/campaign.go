@@ -141,26 +141,20 @@ func campaignWatchCommand(a *app) *cobra.Command {
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			out := cmd.OutOrStdout()
-			for {
-				p, closed, err := a.campaignProgress(cmd.Context(), args[0])
+			say := func(line string) { fmt.Fprintf(out, "\r\033[K%s\n", line) }
+			err := follow(cmd.Context(), every, say, func(ctx context.Context) (bool, error) {
+				p, closed, err := a.campaignProgress(ctx, args[0])
 				if err != nil {
-					return err
+					return false, err
 				}
 				fmt.Fprintf(out, "\r\033[K%s", progressLine(p))
-				if closed {
-					fmt.Fprintln(out)
-					if p.Reason != "" {
-						fmt.Fprintln(out, p.Reason)
-					}
-					return nil
+				if closed && p.Reason != "" {
+					fmt.Fprintf(out, "\n%s", p.Reason)
 				}
-				select {
-				case <-cmd.Context().Done():
-					fmt.Fprintln(out)
-					return nil
-				case <-time.After(every):
-				}
-			}
+				return closed, nil
+			})
+			fmt.Fprintln(out)
+			return err
 		},
 	}
 	cmd.Flags().DurationVar(&every, "every", time.Second, "refresh interval")

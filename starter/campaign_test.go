@@ -159,7 +159,8 @@ func TestScheduleVerbsEndToEnd(t *testing.T) {
 		return err == nil && strings.Contains(out, id)
 	})
 	out, err = runCmd(ctx, a, "schedule", "describe", id)
-	if err != nil || !strings.Contains(out, "Europe/Berlin") || !strings.Contains(strings.ToLower(out), "skip") ||
+	if err != nil || !strings.Contains(out, "Europe/Berlin") || !strings.Contains(out, "cron       0 9 * * MON\n") ||
+		!strings.Contains(strings.ToLower(out), "skip") ||
 		!strings.Contains(out, "catch-up   5m0s") || !strings.Contains(out, "next ") {
 		t.Errorf("describe: %v\n%s", err, out)
 	}

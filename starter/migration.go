@@ -202,22 +202,19 @@ func migrationWatchCmd(a *app) *cobra.Command {
 		RunE: func(cmd *cobra.Command, args []string) error {
 			out := cmd.OutOrStdout()
 			var seen watchMark
-			for {
-				st, closed, err := a.migrationStatus(cmd.Context(), args[0])
+			say := func(line string) { fmt.Fprintln(out, line) }
+			return follow(cmd.Context(), every, say, func(ctx context.Context) (bool, error) {
+				st, closed, err := a.migrationStatus(ctx, args[0])
 				if err != nil {
-					return err
+					return false, err
 				}
 				seen = printChanges(out, st, seen)
 				if closed || st.State.Terminal() {
 					fmt.Fprintf(out, "migration %s ended: %s\n", st.MigrationID, st.State)
-					return nil
+					return true, nil
 				}
-				select {
-				case <-cmd.Context().Done():
-					return nil
-				case <-time.After(every):
-				}
-			}
+				return false, nil
+			})
 		},
 	}
 	cmd.Flags().DurationVar(&every, "every", 2*time.Second, "refresh interval")

@@ -160,7 +160,7 @@ func scheduleDescribeCommand(a *app) *cobra.Command {
 func printSchedule(w io.Writer, id string, d *client.ScheduleDescription) {
 	s := d.Schedule
 	fmt.Fprintf(w, "schedule   %s\ncron       %s\ntime zone  %s\npaused     %v\n",
-		id, strings.Join(s.Spec.CronExpressions, "; "), s.Spec.TimeZoneName, s.State.Paused)
+		id, strings.Join(specCrons(s.Spec), "; "), s.Spec.TimeZoneName, s.State.Paused)
 	if s.State.Note != "" {
 		fmt.Fprintf(w, "note       %s\n", s.State.Note)
 	}

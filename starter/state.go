@@ -24,7 +24,7 @@ func current[T any](ctx context.Context, tc client.Client, id, query string) (T,
 	if status == enumspb.WORKFLOW_EXECUTION_STATUS_RUNNING {
 		q, err := tc.QueryWorkflow(ctx, id, "", query)
 		if err != nil {
-			return v, status, fmt.Errorf("query: %w", err)
+			return v, status, fmt.Errorf("%w: %w", errQuery, err)
 		}
 		return v, status, q.Get(&v)
 	}

@@ -61,13 +61,20 @@ func New(t *testing.T) *Rig {
 	return r
 }
 
-// StartWorker runs PushCampaign and its activities in this process.
-func (r *Rig) StartWorker(t *testing.T, tuning campaign.Tuning) {
-	t.Helper()
+// NewWorker returns a worker (not started) with PushCampaign and its
+// activities, for a test that stops and starts workers itself.
+func (r *Rig) NewWorker(tuning campaign.Tuning) worker.Worker {
 	w := worker.New(r.Temporal, r.TaskQueue, worker.Options{})
 	acts := campaignact.New(campaignact.Config{DB: r.DB, Redis: r.Redis, Senders: r.Senders,
 		ProviderRate: map[string]int{"fcm": 10000, "apns": 10000}})
 	campaign.Register(w, acts, tuning)
+	return w
+}
+
+// StartWorker runs PushCampaign and its activities in this process.
+func (r *Rig) StartWorker(t *testing.T, tuning campaign.Tuning) {
+	t.Helper()
+	w := r.NewWorker(tuning)
 	if err := w.Start(); err != nil {
 		t.Fatal(err)
 	}

@@ -1,0 +1,110 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/imshift/imshift/testbed/faults/devserver"
+	"github.com/imshift/imshift/testbed/rigs/campaigntest"
+	"github.com/imshift/imshift/workflows/campaign"
+)
+
+// lockedBuffer is a watch's output, read while the watch writes it.
+type lockedBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *lockedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *lockedBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+// waitOutput waits until out holds want; the guard only keeps a broken
+// watch from hanging the test.
+func waitOutput(t *testing.T, out *lockedBuffer, want string) {
+	t.Helper()
+	deadline := time.Now().Add(2 * time.Minute)
+	for !strings.Contains(out.String(), want) {
+		if time.Now().After(deadline) {
+			t.Fatalf("watch never printed %q:\n%s", want, out.String())
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// `campaign watch` keeps going through a worker outage and a Temporal
+// server crash (SIGKILL, restarted on its database file): it says whom it
+// waits for, says when they are back, and ends only when the campaign
+// does, every device having had its push once.
+func TestCampaignWatchRidesOutWorkerAndServerOutages(t *testing.T) {
+	srv := devserver.Start(t)
+	r := campaigntest.New(t)
+	r.Temporal = srv.Client(t)
+	tuning := campaign.Tuning{PageSize: 20, Window: 2, PlanPages: 4, PagesPerRun: 100}
+	w := r.NewWorker(tuning)
+	if err := w.Start(); err != nil {
+		t.Fatal(err)
+	}
+	devices := r.Seed(t, campaigntest.SeedSpec{FCM: 150, APNs: 150})
+	c := campaigntest.Spec("watch-outage")
+	c.RatePerSecond = 10
+	r.Start(t, c)
+
+	t.Setenv("TEMPORAL_ADDRESS", srv.Addr)
+	a := &app{taskQueue: r.TaskQueue}
+	t.Cleanup(a.close)
+	root := &cobra.Command{Use: "starter", SilenceUsage: true, SilenceErrors: true}
+	root.AddCommand(campaignCommand(a))
+	out := &lockedBuffer{}
+	root.SetOut(out)
+	root.SetErr(out)
+	root.SetArgs([]string{"campaign", "watch", "watch-outage", "--every", "200ms"})
+	done := make(chan error, 1)
+	go func() { done <- root.ExecuteContext(context.Background()) }()
+
+	campaigntest.WaitFor(t, "the first pushes", func() bool { return r.TotalDelivered() >= 20 })
+	w.Stop()
+	waitOutput(t, out, "waiting for the worker")
+	w = r.NewWorker(tuning)
+	if err := w.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { w.Stop() })
+	waitOutput(t, out, "the worker is back")
+
+	srv.Kill(t)
+	waitOutput(t, out, "waiting for the Temporal server")
+	srv.Restart(t)
+	waitOutput(t, out, "the Temporal server is back")
+
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("watch: %v\n%s", err, out.String())
+		}
+	case <-time.After(3 * time.Minute):
+		t.Fatalf("watch still running:\n%s", out.String())
+	}
+	if !strings.Contains(out.String(), "100% completed") {
+		t.Fatalf("watch ended before the campaign:\n%s", out.String())
+	}
+	for _, d := range devices {
+		if n := r.Delivered(d); n != 1 {
+			t.Fatalf("device %d delivered %d times", d.ID, n)
+		}
+	}
+}
