@@ -8,12 +8,16 @@ import (
 	migact "github.com/imshift/imshift/activities/migration"
 	notifyact "github.com/imshift/imshift/activities/notify"
 	"github.com/imshift/imshift/activities/ownership"
+	presenceact "github.com/imshift/imshift/activities/presence"
 	pushact "github.com/imshift/imshift/activities/sendpush"
+	tokensact "github.com/imshift/imshift/activities/tokens"
 	"github.com/imshift/imshift/internal/registry"
 	"github.com/imshift/imshift/workflows/campaign"
 	"github.com/imshift/imshift/workflows/migration"
 	"github.com/imshift/imshift/workflows/notify"
+	"github.com/imshift/imshift/workflows/presence"
 	"github.com/imshift/imshift/workflows/sendpush"
+	"github.com/imshift/imshift/workflows/tokens"
 )
 
 // register builds each domain's activities on the process's connections and
@@ -41,6 +45,10 @@ func register(r worker.Registry, d *deps) {
 			registry.ProviderAPNs: d.settings.APNs.RatePerSecond,
 		},
 	}), campaign.DefaultTuning)
+	presence.Register(r, presenceact.New(presenceact.Config{DB: d.db, Redis: d.redis, OpenIM: d.openim}))
+	tokens.Register(r, tokensact.New(tokensact.Config{
+		DB: d.db, OpenIM: d.openim, StaleAfter: d.settings.TokenStaleAfter,
+	}))
 }
 
 // migrationActivities builds the TrafficMigration activities. The user

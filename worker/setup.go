@@ -15,7 +15,7 @@ import (
 func setupCommand() *cobra.Command {
 	return &cobra.Command{
 		Use:   "setup",
-		Short: "Apply database migrations and register search attributes (idempotent)",
+		Short: "Apply database migrations, register search attributes and create the upkeep schedules (idempotent)",
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return setup(cmd.Context())
 		},
@@ -50,7 +50,7 @@ func setup(ctx context.Context) error {
 		return err
 	}
 	fmt.Println("search attributes: registered")
-	return nil
+	return ensureSchedules(ctx, c, config.TaskQueue(nil))
 }
 
 func namespaceOf(opts client.Options) string {

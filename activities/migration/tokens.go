@@ -19,6 +19,10 @@ var openimPlatform = map[string]int32{
 	"web":     openim.PlatformWeb,
 }
 
+// OpenIMPlatform is OpenIM's platform id of a registry platform (0 when
+// OpenIM's FCM sender does not read it).
+func OpenIMPlatform(platform string) int32 { return openimPlatform[platform] }
+
 // fcmDevice is the newest live FCM token of a user on a platform: OpenIM
 // keeps one token per (user, platform), so older ones would be overwritten.
 type fcmDevice struct {

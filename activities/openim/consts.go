@@ -15,6 +15,17 @@ const (
 	PlatformHarmonyOS int32 = 11
 )
 
+// platformNames are OpenIM's own names (protocol constant.PlatformIDToName),
+// as its presence webhooks carry them in "platform".
+var platformNames = map[int32]string{
+	PlatformIOS: "IOS", PlatformAndroid: "Android", PlatformWindows: "Windows", PlatformOSX: "OSX",
+	PlatformWeb: "Web", PlatformMiniWeb: "MiniWeb", PlatformLinux: "Linux", PlatformAPad: "APad",
+	PlatformIPad: "IPad", PlatformAdmin: "Admin", PlatformHarmonyOS: "HarmonyOS",
+}
+
+// PlatformName is OpenIM's name of a platform id, "" for an unknown id.
+func PlatformName(id int32) string { return platformNames[id] }
+
 // Status values of OnlineStatus and UserStatus.
 const (
 	StatusOffline int32 = 0

@@ -10,6 +10,9 @@ type OpenIM struct {
 	APIURL      string
 	AdminUserID string
 	Secret      string
+	// WebhookSecrets are accepted on POST /openim/webhooks/{command}
+	// (several, for rotation); none turns the webhook route off.
+	WebhookSecrets []string
 }
 
 // FCM is the service account and endpoint of Firebase Cloud Messaging.
@@ -41,10 +44,12 @@ type Worker struct {
 	APITokens     []string
 	CAFile        string // extra CA trusted for FCM/APNs endpoints (simulators, emulators)
 	ShutdownGrace time.Duration
-	OpenIM        OpenIM
-	FCM           FCM
-	APNs          APNs
-	Notify        Notify
+	// TokenStaleAfter: TokenSweep removes devices not refreshed for this long.
+	TokenStaleAfter time.Duration
+	OpenIM          OpenIM
+	FCM             FCM
+	APNs            APNs
+	Notify          Notify
 }
 
 var qualifiedName = regexp.MustCompile(`^[a-z_][a-z0-9_]*\.[a-z_][a-z0-9_]*$`)
@@ -63,10 +68,13 @@ func LoadWorker(lookup func(string) (string, bool)) (Worker, error) {
 		APITokens:     e.list("IMSHIFT_API_TOKENS"),
 		CAFile:        e.file("IMSHIFT_TLS_CA_FILE", false),
 		ShutdownGrace: e.duration("IMSHIFT_SHUTDOWN_GRACE", 30*time.Second),
+		// FCM's own rule: a token not refreshed for 270 days is stale.
+		TokenStaleAfter: e.duration("IMSHIFT_TOKEN_STALE_AFTER", 270*24*time.Hour),
 		OpenIM: OpenIM{
-			APIURL:      e.url("IMSHIFT_OPENIM_API_URL", "", true),
-			AdminUserID: e.raw("IMSHIFT_OPENIM_ADMIN_USER_ID", "imAdmin"),
-			Secret:      e.required("IMSHIFT_OPENIM_SECRET"),
+			APIURL:         e.url("IMSHIFT_OPENIM_API_URL", "", true),
+			AdminUserID:    e.raw("IMSHIFT_OPENIM_ADMIN_USER_ID", "imAdmin"),
+			Secret:         e.required("IMSHIFT_OPENIM_SECRET"),
+			WebhookSecrets: e.list("IMSHIFT_OPENIM_WEBHOOK_SECRET"),
 		},
 		FCM: FCM{
 			CredentialsFile: e.file("IMSHIFT_FCM_CREDENTIALS_FILE", true),
@@ -92,6 +100,15 @@ func LoadWorker(lookup func(string) (string, bool)) (Worker, error) {
 			e.fail("IMSHIFT_API_TOKENS", "every token must be at least 16 characters")
 			break
 		}
+	}
+	for _, t := range w.OpenIM.WebhookSecrets {
+		if len(t) < 16 {
+			e.fail("IMSHIFT_OPENIM_WEBHOOK_SECRET", "every secret must be at least 16 characters")
+			break
+		}
+	}
+	if w.TokenStaleAfter < 24*time.Hour {
+		e.fail("IMSHIFT_TOKEN_STALE_AFTER", "must be at least 24h")
 	}
 	if !qualifiedName.MatchString(w.UserDirectory) {
 		e.fail("IMSHIFT_USER_DIRECTORY", "must be a schema-qualified table or view name like imshift.demo_users")

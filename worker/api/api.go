@@ -5,9 +5,13 @@
 //	DELETE /v1/devices               remove a device token
 //	GET    /v1/users/{userId}/devices list a user's devices, tokens masked
 //	POST   /v1/push                  start a SendPush, answer 202 with its id
+//	GET    /v1/users/{userId}/presence one user's presence
+//	POST   /v1/presence:query        up to 1 000 users' presence
+//	POST   /openim/webhooks/{command} OpenIM's presence webhooks
 //
-// Every route needs "Authorization: Bearer <token>" with one of the
-// configured tokens. Errors are JSON {"error": "...", "field": "..."}.
+// Every /v1 route needs "Authorization: Bearer <token>" with one of the
+// configured tokens; the webhooks need the webhook secret (docs/presence.md).
+// Errors are JSON {"error": "...", "field": "..."}.
 // Server (server.go) gives the http.Server the timeouts the API is meant
 // to run with; /healthz and /metrics are not served here but on the
 // worker's IMSHIFT_METRICS_ADDR.
@@ -21,6 +25,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	"go.temporal.io/sdk/client"
 
+	"github.com/imshift/imshift/activities/presence"
 	"github.com/imshift/imshift/internal/registry"
 )
 
@@ -38,17 +43,24 @@ type Options struct {
 	Temporal  client.Client
 	TaskQueue string // where SendPush is started
 	Logger    *slog.Logger
+	// Presence answers the presence routes and takes the webhooks; nil
+	// leaves those routes out.
+	Presence *presence.Resolver
+	// WebhookSecrets guard /openim/webhooks; none leaves that route out.
+	WebhookSecrets []string
 }
 
 type server struct {
-	opts Options
-	auth *authenticator
-	log  *slog.Logger
+	opts     Options
+	auth     *authenticator
+	webhooks *authenticator
+	log      *slog.Logger
 }
 
 // New returns the API's handler.
 func New(opts Options) http.Handler {
-	s := &server{opts: opts, auth: newAuthenticator(opts.Tokens), log: opts.Logger}
+	s := &server{opts: opts, auth: newAuthenticator(opts.Tokens), webhooks: newAuthenticator(opts.WebhookSecrets),
+		log: opts.Logger}
 	if s.log == nil {
 		s.log = slog.Default()
 	}
@@ -57,6 +69,13 @@ func New(opts Options) http.Handler {
 	mux.Handle("DELETE /v1/devices", s.authed(s.deleteDevice))
 	mux.Handle("GET /v1/users/{userId}/devices", s.authed(s.listDevices))
 	mux.Handle("POST /v1/push", s.authed(s.sendPush))
+	if opts.Presence != nil {
+		mux.Handle("GET /v1/users/{userId}/presence", s.authed(s.getPresence))
+		mux.Handle("POST /v1/presence:query", s.authed(s.queryPresence))
+		if len(opts.WebhookSecrets) > 0 {
+			mux.HandleFunc("POST /openim/webhooks/{command}", s.openimWebhook)
+		}
+	}
 	mux.HandleFunc("/", func(w http.ResponseWriter, _ *http.Request) {
 		writeError(w, http.StatusNotFound, "no such route", "")
 	})

@@ -30,6 +30,11 @@ func (e *requestError) Error() string { return e.message }
 // UTF-8, one object, no unknown fields. A problem comes back as a
 // *requestError naming the field where there is one.
 func decode(w http.ResponseWriter, r *http.Request, v any) *requestError {
+	return decodeLimit(w, r, v, MaxBody)
+}
+
+// decodeLimit is decode with a body limit of its own.
+func decodeLimit(w http.ResponseWriter, r *http.Request, v any, limit int64) *requestError {
 	// No Content-Type is read as JSON (a bare client); another type is refused.
 	if ct := r.Header.Get("Content-Type"); ct != "" {
 		mt, _, err := mime.ParseMediaType(ct)
@@ -37,14 +42,14 @@ func decode(w http.ResponseWriter, r *http.Request, v any) *requestError {
 			return &requestError{http.StatusUnsupportedMediaType, "Content-Type must be application/json", ""}
 		}
 	}
-	if r.ContentLength > MaxBody {
+	if r.ContentLength > limit {
 		// Not reading it: the server closes the connection after the answer.
 		w.Header().Set("Connection", "close")
-		return tooLarge()
+		return tooLarge(limit)
 	}
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxBody))
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, limit))
 	if err != nil {
-		return readError(err)
+		return readError(err, limit)
 	}
 	if !utf8.Valid(body) {
 		return &requestError{http.StatusBadRequest, "is not valid UTF-8", invalidUTF8Field(body)}
@@ -60,16 +65,16 @@ func decode(w http.ResponseWriter, r *http.Request, v any) *requestError {
 	return nil
 }
 
-func tooLarge() *requestError {
-	return &requestError{http.StatusRequestEntityTooLarge, fmt.Sprintf("the body is larger than %d bytes", MaxBody), ""}
+func tooLarge(limit int64) *requestError {
+	return &requestError{http.StatusRequestEntityTooLarge, fmt.Sprintf("the body is larger than %d bytes", limit), ""}
 }
 
 // readError is a body that could not be read: too large, or cut off by the
 // server's read timeout (a stalled or trickling client).
-func readError(err error) *requestError {
+func readError(err error, limit int64) *requestError {
 	var mbe *http.MaxBytesError
 	if errors.As(err, &mbe) {
-		return tooLarge()
+		return tooLarge(limit)
 	}
 	if errors.Is(err, os.ErrDeadlineExceeded) {
 		return &requestError{http.StatusRequestTimeout, "the body did not arrive within the read timeout", ""}

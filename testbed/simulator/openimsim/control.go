@@ -17,6 +17,8 @@ import (
 //	DELETE /_sim/faults                                         ClearFaults
 //	POST   /_sim/latency      {"ms"}                            SetLatency
 //	POST   /_sim/clock        {"advanceMs"}                     AdvanceClock
+//	POST   /_sim/webhooks     WebhookConfig as JSON             SetWebhooks
+//	GET    /_sim/webhooks                                       WebhookCounters
 //	POST   /_sim/reset                                          Reset
 //	GET    /_sim/counters[?summary=1]                           Counters (summary: no per-user maps)
 //	GET    /_sim/users/{userID}                                 User
@@ -33,6 +35,10 @@ func (s *Server) controlMux() *http.ServeMux {
 		ctlOK(w, true)
 	})
 	mux.HandleFunc("POST /_sim/latency", s.ctlLatency)
+	mux.HandleFunc("POST /_sim/webhooks", s.ctlWebhooks)
+	mux.HandleFunc("GET /_sim/webhooks", func(w http.ResponseWriter, _ *http.Request) {
+		ctlJSON(w, http.StatusOK, s.WebhookCounters())
+	})
 	mux.HandleFunc("POST /_sim/clock", s.ctlClock)
 	mux.HandleFunc("POST /_sim/reset", func(w http.ResponseWriter, _ *http.Request) {
 		s.Reset()
@@ -88,6 +94,18 @@ func (s *Server) ctlSetFault(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if err := s.SetFault(f); err != nil {
+		ctlError(w, err)
+		return
+	}
+	ctlOK(w, true)
+}
+
+func (s *Server) ctlWebhooks(w http.ResponseWriter, r *http.Request) {
+	var cfg WebhookConfig
+	if !ctlDecode(w, r, &cfg) {
+		return
+	}
+	if err := s.SetWebhooks(cfg); err != nil {
 		ctlError(w, err)
 		return
 	}

@@ -99,16 +99,21 @@ func (s *Server) onlinePlatformsLocked(userID string) []int32 {
 // msggateway would see it. Connecting is a login: it issues a user token for
 // that platform (kicking older ones, multi-login policy 1), which is the token
 // get_users_online_status reports. Disconnecting leaves the token valid.
-// The user need not exist; platformID is not checked here.
+// The user need not exist; platformID is not checked here. Every change
+// fires the presence webhooks as the gateway does (webhook.go).
 func (s *Server) SetOnline(userID string, platformID int32, online bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if !online {
 		if conns := s.st.online[userID]; conns != nil {
+			if _, ok := conns[platformID]; !ok {
+				return
+			}
 			delete(conns, platformID)
 			if len(conns) == 0 {
 				delete(s.st.online, userID)
 			}
+			s.emitPresence(userID, s.onlinePlatformsLocked(userID), platformID)
 		}
 		return
 	}
@@ -123,4 +128,5 @@ func (s *Server) SetOnline(userID string, platformID int32, online bool) {
 		s.st.online[userID] = conns
 	}
 	conns[platformID] = conn{connID: fmt.Sprintf("sim_conn_%d", s.st.connSeq), token: tok}
+	s.emitPresence(userID, s.onlinePlatformsLocked(userID), 0)
 }

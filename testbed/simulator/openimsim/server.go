@@ -28,6 +28,7 @@ type Options struct {
 	AdminUserIDs []string      // imAdminUserID; created at start like the user service does
 	TokenTTL     time.Duration // tokenPolicy.expire
 	Latency      time.Duration // added before every API answer
+	Webhooks     WebhookConfig // presence webhooks (off when URL is empty)
 }
 
 // Server is the simulator; it implements http.Handler.
@@ -40,6 +41,8 @@ type Server struct {
 
 	latency     atomic.Int64 // nanoseconds
 	clockOffset atomic.Int64 // nanoseconds added to time.Now
+
+	hooks *webhooks // presence webhook sender; kept across Reset
 
 	mu sync.RWMutex
 	st *store
@@ -77,6 +80,10 @@ func New(opts Options) *Server {
 		s.requests[path] = new(atomic.Int64)
 	}
 	s.control = s.controlMux()
+	s.hooks = newWebhooks()
+	if err := s.SetWebhooks(opts.Webhooks); err != nil {
+		panic(err) // a test's or main's own constant
+	}
 	s.Reset()
 	return s
 }

@@ -1,0 +1,15 @@
+package presence
+
+import (
+	"go.temporal.io/sdk/worker"
+	"go.temporal.io/sdk/workflow"
+
+	presenceact "github.com/imshift/imshift/activities/presence"
+)
+
+// Register puts PresenceReconcile, under its product name, and its
+// activities on r.
+func Register(r worker.Registry, acts *presenceact.Activities) {
+	r.RegisterWorkflowWithOptions(PresenceReconcile, workflow.RegisterOptions{Name: PresenceReconcileName})
+	acts.Register(r)
+}
