@@ -6,12 +6,12 @@ import (
 	"strings"
 	"sync"
 	"testing"
-	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/imshift/imshift/testbed/faults/devserver"
 	"github.com/imshift/imshift/testbed/rigs/campaigntest"
+	"github.com/imshift/imshift/testbed/testenv"
 	"github.com/imshift/imshift/workflows/campaign"
 )
 
@@ -33,17 +33,10 @@ func (b *lockedBuffer) String() string {
 	return b.buf.String()
 }
 
-// waitOutput waits until out holds want; the guard only keeps a broken
-// watch from hanging the test.
+// waitOutput waits until out holds want.
 func waitOutput(t *testing.T, out *lockedBuffer, want string) {
 	t.Helper()
-	deadline := time.Now().Add(2 * time.Minute)
-	for !strings.Contains(out.String(), want) {
-		if time.Now().After(deadline) {
-			t.Fatalf("watch never printed %q:\n%s", want, out.String())
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+	testenv.WaitFor(t, "the watch to print "+want, func() bool { return strings.Contains(out.String(), want) })
 }
 
 // `campaign watch` keeps going through a worker outage and a Temporal
@@ -76,7 +69,7 @@ func TestCampaignWatchRidesOutWorkerAndServerOutages(t *testing.T) {
 	done := make(chan error, 1)
 	go func() { done <- root.ExecuteContext(context.Background()) }()
 
-	campaigntest.WaitFor(t, "the first pushes", func() bool { return r.TotalDelivered() >= 20 })
+	testenv.WaitFor(t, "the first pushes", func() bool { return r.TotalDelivered() >= 20 })
 	w.Stop()
 	waitOutput(t, out, "waiting for the worker")
 	w = r.NewWorker(tuning)
@@ -91,13 +84,17 @@ func TestCampaignWatchRidesOutWorkerAndServerOutages(t *testing.T) {
 	srv.Restart(t)
 	waitOutput(t, out, "the Temporal server is back")
 
-	select {
-	case err := <-done:
-		if err != nil {
-			t.Fatalf("watch: %v\n%s", err, out.String())
+	var err error
+	testenv.WaitFor(t, "the watch to end", func() bool {
+		select {
+		case err = <-done:
+			return true
+		default:
+			return false
 		}
-	case <-time.After(3 * time.Minute):
-		t.Fatalf("watch still running:\n%s", out.String())
+	})
+	if err != nil {
+		t.Fatalf("watch: %v\n%s", err, out.String())
 	}
 	if !strings.Contains(out.String(), "100% completed") {
 		t.Fatalf("watch ended before the campaign:\n%s", out.String())

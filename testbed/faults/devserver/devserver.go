@@ -75,21 +75,15 @@ func (s *Server) Restart(t testing.TB) {
 	if err := s.cmd.Start(); err != nil {
 		t.Fatalf("devserver: %v", err)
 	}
-	deadline := time.Now().Add(time.Minute)
-	for {
+	testenv.WaitFor(t, "the dev server on "+s.Addr, func() bool {
 		c, err := client.Dial(client.Options{HostPort: s.Addr})
-		if err == nil {
-			_, err = c.CheckHealth(context.Background(), &client.CheckHealthRequest{})
-			c.Close()
-			if err == nil {
-				return
-			}
+		if err != nil {
+			return false
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("devserver: not up on %s after a minute: %v (log %s)", s.Addr, err, s.log.Name())
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
+		defer c.Close()
+		_, err = c.CheckHealth(context.Background(), &client.CheckHealthRequest{})
+		return err == nil
+	})
 }
 
 // Kill SIGKILLs the server, as a crash would, and waits for it to exit.
