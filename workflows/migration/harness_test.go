@@ -16,7 +16,9 @@ import (
 	"go.temporal.io/sdk/workflow"
 
 	migact "github.com/imshift/imshift/activities/migration"
+	notifyact "github.com/imshift/imshift/activities/notify"
 	"github.com/imshift/imshift/workflows"
+	"github.com/imshift/imshift/workflows/notify"
 )
 
 // world stands in for PostgreSQL, Redis and OpenIM: it records what the
@@ -30,6 +32,7 @@ type world struct {
 	deletes    int
 	dryRuns    int
 	states     []string // ImshiftState values as upserted
+	notices    []notifyact.Event
 	// analyze answers the n-th analysis (0-based); nil is healthy.
 	analyze func(n int) (migact.AnalyzeResult, error)
 	// provisionErrors is the Errors total every provisioning reports.
@@ -90,6 +93,15 @@ func (w *world) cohortSizes(_ context.Context, in migact.CohortSizesInput) (miga
 	return r, nil
 }
 
+// notification stands in for the Notification child: it records the event
+// (workflows/notify's tests post it to real receivers).
+func (w *world) notification(_ workflow.Context, e notifyact.Event) error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.notices = append(w.notices, e)
+	return nil
+}
+
 func (w *world) percents() []float64 {
 	w.mu.Lock()
 	defer w.mu.Unlock()
@@ -132,6 +144,7 @@ func newHarness(t *testing.T) *harness {
 	h.env.RegisterActivityWithOptions(h.w.analyzeFn, activity.RegisterOptions{Name: migact.AnalyzeName})
 	h.env.RegisterActivityWithOptions(h.w.deletePresence, activity.RegisterOptions{Name: migact.DeletePresenceKeysName})
 	h.env.RegisterActivityWithOptions(h.w.cohortSizes, activity.RegisterOptions{Name: migact.CohortSizesName})
+	h.env.RegisterWorkflowWithOptions(h.w.notification, workflow.RegisterOptions{Name: notify.WorkflowName})
 	h.env.OnUpsertTypedSearchAttributes(mock.Anything).Run(func(args mock.Arguments) {
 		sa := args.Get(0).(temporal.SearchAttributes)
 		if s, ok := sa.GetKeyword(workflows.StateKey); ok {

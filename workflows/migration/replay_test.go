@@ -18,9 +18,12 @@ import (
 	"google.golang.org/protobuf/encoding/protojson"
 
 	migact "github.com/imshift/imshift/activities/migration"
+	notifyact "github.com/imshift/imshift/activities/notify"
 	"github.com/imshift/imshift/activities/openim"
+	"github.com/imshift/imshift/internal/config"
 	"github.com/imshift/imshift/testbed/simulator/openimsim"
 	"github.com/imshift/imshift/testbed/testenv"
+	"github.com/imshift/imshift/workflows/notify"
 )
 
 func TestMain(m *testing.M) { testenv.Main(m) }
@@ -121,6 +124,7 @@ func newRecorder(t *testing.T) *recorder {
 	w := worker.New(tc, queue, worker.Options{})
 	w.RegisterWorkflowWithOptions(TrafficMigration, workflow.RegisterOptions{Name: WorkflowName})
 	acts.Register(w)
+	notify.Register(w, notifyact.New(config.Notify{}, nil)) // no webhooks: the children just end
 	if err := w.Start(); err != nil {
 		t.Fatal(err)
 	}

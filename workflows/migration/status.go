@@ -21,6 +21,9 @@ const (
 	StateAborted          State = "aborted"
 	StateDecommissioning  State = "decommissioning"
 	StateCompleted        State = "completed"
+	// StateFailed is never a run's state: it names the notification of a
+	// run that ended with an error (the Temporal UI shows it as Failed).
+	StateFailed State = "failed"
 )
 
 // Terminal states end the run.

@@ -19,8 +19,10 @@ import (
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
 
+	notifyact "github.com/imshift/imshift/activities/notify"
 	"github.com/imshift/imshift/internal/cohort"
 	"github.com/imshift/imshift/workflows"
+	"github.com/imshift/imshift/workflows/notify"
 )
 
 // defaultContinueAsNewEvery bounds the loop iterations of one run (a few
@@ -52,6 +54,7 @@ type migration struct {
 	iterations int
 	failed     error // an operation that must not fail did: the run fails
 	attrs      attrs // search attributes as last upserted
+	notifier   notify.Notifier
 }
 
 type timer struct {
@@ -136,13 +139,19 @@ func (m *migration) run(ctx workflow.Context) (Status, error) {
 	for {
 		m.settle(ctx)
 		if m.failed != nil {
+			m.notify(ctx, m.st.State, StateFailed, m.failed.Error())
 			return *m.st, m.failed
 		}
 		if m.st.State.Terminal() {
 			break
 		}
-		if m.op == nil && m.shouldContinueAsNew(ctx) && !m.drainSignals(ctx) {
-			return Status{}, m.continueAsNew(ctx)
+		if m.op == nil && m.shouldContinueAsNew(ctx) {
+			if !m.drainSignals(ctx) {
+				return Status{}, m.continueAsNew(ctx)
+			}
+			if m.settleAfterDrain(ctx) {
+				continue
+			}
 		}
 		m.refreshNextAction()
 		m.selectOnce(ctx)
@@ -212,6 +221,14 @@ func (m *migration) drainSignals(ctx workflow.Context) bool {
 	return handled
 }
 
+// settleAfterDrain is the versioned fix of a gap: a drained signal that
+// changes the state (promote into decommissioning) must be settled before
+// the loop waits, or nothing in flight ever wakes it. Version 1 goes round
+// the loop again; histories recorded before went on to wait.
+func (m *migration) settleAfterDrain(ctx workflow.Context) bool {
+	return workflow.GetVersion(ctx, "settle-after-drain", workflow.DefaultVersion, 1) == 1
+}
+
 func (m *migration) shouldContinueAsNew(ctx workflow.Context) bool {
 	return m.iterations >= continueAsNewEvery || workflow.GetInfo(ctx).GetContinueAsNewSuggested()
 }
@@ -234,11 +251,22 @@ func (m *migration) continueAsNew(ctx workflow.Context) error {
 // setState moves to s, records the event and upserts the search attributes.
 func (m *migration) setState(ctx workflow.Context, s State, note string) {
 	now := workflow.Now(ctx)
+	prev := m.st.State
 	m.st.State = s
 	m.st.UpdatedAt = now
 	m.st.Events = keepLast(append(m.st.Events, Event{At: now, State: s, Step: m.st.Step, Percent: m.st.Percent, Note: note}), keepEvents)
 	m.logger.Info("migration state", "state", s, "step", m.st.Step, "percent", m.st.Percent, "note", note)
 	m.upsertAttributes(ctx)
+	m.notify(ctx, prev, s, note)
+}
+
+// notify posts a transition to the operators' webhooks
+// (docs/notifications.md); Step there is 1 for the first step.
+func (m *migration) notify(ctx workflow.Context, prev, s State, note string) {
+	m.notifier.Post(ctx, notifyact.Event{
+		Kind: "migration", ID: m.plan.MigrationID, State: string(s), PreviousState: string(prev),
+		Step: m.st.Step + 1, Percent: m.st.Percent, Note: note,
+	})
 }
 
 // upsertAttributes publishes kind, state, percent and id for the UI's list,
