@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -124,19 +125,20 @@ func (r *rig) run(t *testing.T, events ...notifyact.Event) client.WorkflowRun {
 	if err := run.Get(ctx, nil); err != nil {
 		t.Fatalf("parent: %v", err)
 	}
-	t.Cleanup(func() { r.terminateChildren(run) })
+	t.Cleanup(func() { r.terminateChildren(run, events) })
 	return run
 }
 
 // terminateChildren stops notifications still retrying when the test ends.
-func (r *rig) terminateChildren(run client.WorkflowRun) {
-	for i := 1; i <= 5; i++ {
-		_ = r.c.TerminateWorkflow(context.Background(), childID(run, i), "", "test over")
+func (r *rig) terminateChildren(run client.WorkflowRun, events []notifyact.Event) {
+	for i, e := range events {
+		_ = r.c.TerminateWorkflow(context.Background(), childID(run, e, i+1), "", "test over")
 	}
 }
 
-func childID(run client.WorkflowRun, seq int) string {
-	return "notify-" + run.GetID() + "-" + run.GetRunID() + "-" + string(rune('0'+seq))
+// childID is the seq-th event's id, spelled out as receivers see it.
+func childID(run client.WorkflowRun, e notifyact.Event, seq int) string {
+	return fmt.Sprintf("notify-%s-%s-%s-%d", e.Kind, e.ID, run.GetRunID(), seq)
 }
 
 func pausedEvent() notifyact.Event {
@@ -147,7 +149,8 @@ func TestEventsArriveWithTheirFieldsAndAValidSignature(t *testing.T) {
 	recv := newReceiver(t, false)
 	r := start(t, []string{recv.URL + "/hooks/imshift"}, nil)
 	completed := notifyact.Event{Kind: "campaign", ID: "spring", State: "completed", PreviousState: "running", Percent: 100}
-	run := r.run(t, pausedEvent(), completed)
+	paused := pausedEvent()
+	run := r.run(t, paused, completed)
 
 	byState := map[string]map[string]any{}
 	for range 2 {
@@ -171,14 +174,14 @@ func TestEventsArriveWithTheirFieldsAndAValidSignature(t *testing.T) {
 	if p == nil || c == nil {
 		t.Fatalf("events received: %v", byState)
 	}
-	want := map[string]any{"eventId": childID(run, 1), "kind": "migration", "id": "m1", "previousState": "baking",
+	want := map[string]any{"eventId": childID(run, paused, 1), "kind": "migration", "id": "m1", "previousState": "baking",
 		"step": float64(2), "percent": float64(10), "note": "on-call handover"}
 	for k, v := range want {
 		if p[k] != v {
 			t.Errorf("paused event %s = %v, want %v", k, p[k], v)
 		}
 	}
-	if c["eventId"] != childID(run, 2) || c["kind"] != "campaign" || c["step"] != float64(0) {
+	if c["eventId"] != childID(run, completed, 2) || c["kind"] != "campaign" || c["step"] != float64(0) {
 		t.Errorf("completed event: %v", c)
 	}
 	if at, err := time.Parse(time.RFC3339Nano, p["at"].(string)); err != nil || at.IsZero() {
@@ -198,13 +201,14 @@ func TestReceiverDownDoesNotDelayTheWorkflow(t *testing.T) {
 	dead.Close()
 	busy := newReceiver(t, true)
 	r := start(t, []string{deadURL, busy.URL}, nil)
-	run := r.run(t, pausedEvent()) // returns: the parent completed
+	paused := pausedEvent()
+	run := r.run(t, paused) // returns: the parent completed
 
 	first, second := busy.next(t), busy.next(t) // retried, after Retry-After
 	if first.status != http.StatusServiceUnavailable || second.eventID != first.eventID {
 		t.Fatalf("attempts: %+v then %+v", first, second)
 	}
-	desc, err := r.c.DescribeWorkflowExecution(context.Background(), childID(run, 1), "")
+	desc, err := r.c.DescribeWorkflowExecution(context.Background(), childID(run, paused, 1), "")
 	if err != nil {
 		t.Fatal(err)
 	}

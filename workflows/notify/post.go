@@ -30,8 +30,7 @@ type Notifier struct {
 // started when its parent closes. A child that cannot start is logged and
 // the workflow goes on: a notification never fails the workflow.
 //
-// EventID is the parent's workflow id, run id and sequence number: the same
-// on every replay and retry, distinct for every event. At is workflow time.
+// At is workflow time.
 func (n *Notifier) Post(ctx workflow.Context, e notifyact.Event) {
 	if workflow.GetVersion(ctx, changeID, workflow.DefaultVersion, 1) == workflow.DefaultVersion {
 		return
@@ -39,8 +38,7 @@ func (n *Notifier) Post(ctx workflow.Context, e notifyact.Event) {
 	// Disconnected: a cancelled campaign still reports its cancellation.
 	ctx, _ = workflow.NewDisconnectedContext(ctx)
 	n.seq++
-	info := workflow.GetInfo(ctx)
-	e.EventID = fmt.Sprintf("notify-%s-%s-%d", info.WorkflowExecution.ID, info.WorkflowExecution.RunID, n.seq)
+	e.EventID = EventID(e.Kind, e.ID, workflow.GetInfo(ctx).WorkflowExecution.RunID, n.seq)
 	e.At = workflow.Now(ctx).UTC()
 	ctx = workflow.WithChildOptions(ctx, workflow.ChildWorkflowOptions{
 		WorkflowID:               e.EventID,
@@ -53,4 +51,13 @@ func (n *Notifier) Post(ctx workflow.Context, e notifyact.Event) {
 	if err != nil {
 		workflow.GetLogger(ctx).Warn("notification not started", "eventId", e.EventID, "state", e.State, "error", err)
 	}
+}
+
+// EventID names the seq-th event of a workflow run (and the child that
+// delivers it): "notify-migration-openim-2027q1-<run id>-3". It is the same on
+// every replay and retry and distinct for every event. It holds no workflow
+// id: a replayer given a history file does not know it, and the kind, id and
+// run id already say whose event it is.
+func EventID(kind, id, runID string, seq int) string {
+	return fmt.Sprintf("notify-%s-%s-%s-%d", kind, id, runID, seq)
 }
