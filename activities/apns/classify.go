@@ -14,9 +14,11 @@ import (
 	"github.com/imshift/imshift/activities/delivery"
 )
 
-// DefaultThrottleWait is the RetryAfter given to a 429 without a Retry-After
-// header. Apple documents no wait for TooManyRequests (too many pushes to
-// one device in a row); a second spaces the retry without stalling a batch.
+// DefaultThrottleWait is the RetryAfter given to TooManyProviderTokenUpdates
+// (our JWT refreshed too often), which holds every APNs send: Apple
+// documents no wait; a second lets the connections settle on one token.
+// TooManyRequests (one device pushed too often) gets none: that token backs
+// off on its own schedule.
 const DefaultThrottleWait = time.Second
 
 // reasonClass maps Apple's reason strings to classes. A reason not listed
@@ -35,7 +37,7 @@ var reasonClass = map[string]delivery.Class{
 	apns2.ReasonForbidden:                   delivery.Credentials,
 	"UnrelatedKeyIdInToken":                 delivery.Credentials,
 	apns2.ReasonTooManyRequests:             delivery.Throttled,
-	apns2.ReasonTooManyProviderTokenUpdates: delivery.Throttled,
+	apns2.ReasonTooManyProviderTokenUpdates: delivery.ProviderThrottled,
 	apns2.ReasonIdleTimeout:                 delivery.Transient,
 	apns2.ReasonInternalServerError:         delivery.Transient,
 	apns2.ReasonServiceUnavailable:          delivery.Transient,
@@ -64,7 +66,7 @@ func Classify(res *apns2.Response, err error) delivery.Result {
 	if r.Reason == "" {
 		r.Reason = strconv.Itoa(res.StatusCode)
 	}
-	if class == delivery.Throttled {
+	if class == delivery.ProviderThrottled {
 		r.RetryAfter = DefaultThrottleWait
 	}
 	return r

@@ -11,7 +11,7 @@ import (
 var resultCounters = func() map[delivery.Class]prometheus.Counter {
 	m := map[delivery.Class]prometheus.Counter{}
 	for _, c := range []delivery.Class{delivery.Sent, delivery.DeadToken, delivery.BadMessage,
-		delivery.Throttled, delivery.Transient, delivery.Credentials} {
+		delivery.Throttled, delivery.ProviderThrottled, delivery.Transient, delivery.Credentials} {
 		m[c] = delivery.Results.WithLabelValues("apns", string(c))
 	}
 	return m

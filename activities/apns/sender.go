@@ -127,7 +127,7 @@ func (s *Sender) sendOne(ctx context.Context, m *delivery.Message) delivery.Resu
 	ctx, hint := withRetryAfter(ctx)
 	res, err := s.client.PushWithContext(ctx, n)
 	r := Classify(res, err)
-	if hint.set && (r.Class == delivery.Throttled || r.Class == delivery.Transient) {
+	if hint.set && delivery.Retryable(r.Class) {
 		r.RetryAfter = hint.d
 	}
 	return r

@@ -1,6 +1,7 @@
 package campaign
 
 import (
+	"cmp"
 	"context"
 	"time"
 
@@ -40,13 +41,17 @@ type Config struct {
 	// ProviderRate is the global per-second limit per provider across all
 	// workers (IMSHIFT_FCM_RATE_PER_SECOND, IMSHIFT_APNS_RATE_PER_SECOND).
 	ProviderRate map[string]int
+	// Retry is how devices with retryable answers are retried; zero means
+	// DefaultRetry.
+	Retry RetryPolicy
 }
 
 // Activities are the campaign activities; register them with Register.
 type Activities struct {
 	registry *registry.Store
-	ledger   *Ledger
+	ledger   ledger
 	gate     *Gate
+	retry    RetryPolicy
 	specs    *specStore
 	senders  map[string]delivery.Sender
 }
@@ -55,8 +60,9 @@ type Activities struct {
 func New(cfg Config) *Activities {
 	return &Activities{
 		registry: registry.New(cfg.DB),
-		ledger:   NewLedger(cfg.DB),
+		ledger:   ledger{delivery.NewLedger(cfg.DB)},
 		gate:     NewGate(cfg.Redis, cfg.ProviderRate),
+		retry:    cmp.Or(cfg.Retry, DefaultRetry),
 		specs:    newSpecStore(cfg.DB),
 		senders:  cfg.Senders,
 	}
@@ -139,7 +145,7 @@ func (a *Activities) validateOnly(ctx context.Context, s *Spec) ([]Problem, erro
 			return nil, err
 		}
 		for _, r := range results {
-			if r.Class == delivery.BadMessage || r.Class == delivery.Credentials {
+			if delivery.CampaignPolicy.Act(r.Class).Stop != "" {
 				problems = append(problems, Problem{Class: r.Class, Provider: provider, Reason: r.Reason})
 			}
 		}

@@ -8,16 +8,20 @@ import (
 
 	"github.com/go-redis/redis_rate/v10"
 	"github.com/redis/go-redis/v9"
+
+	"github.com/imshift/imshift/activities/delivery"
 )
 
 // Gate is what every provider call of every campaign passes through, shared
 // by all workers through Redis:
 //   - a stop flag per campaign (pause, cancel, a fatal error), checked before
 //     each call, so a pause takes effect within one call's time;
-//   - a throttle per provider, set when a provider answers 429 and honoured
-//     by every campaign on every worker for the Retry-After it asked for;
+//   - a hold per provider, set when the provider throttles our credentials
+//     (APNs TooManyProviderTokenUpdates) and honoured by every campaign on
+//     every worker for the Retry-After it asked for;
 //   - two GCRA rate limits (go-redis/redis_rate): the campaign's
-//     ratePerSecond, and the provider's quota across all campaigns.
+//     ratePerSecond, and the provider's adaptive rate across all campaigns
+//     (adaptive.go), which quota 429s cut.
 type Gate struct {
 	rdb     *redis.Client
 	limiter *redis_rate.Limiter
@@ -128,7 +132,7 @@ func (g *Gate) Take(ctx context.Context, campaignID string, rate int, provider s
 				return "", err
 			}
 		}
-		if err := sleep(ctx, min(wait, maxWaitStep)); err != nil {
+		if err := delivery.Sleep(ctx, min(wait, maxWaitStep)); err != nil {
 			return "", err
 		}
 	}
@@ -148,9 +152,9 @@ func (g *Gate) look(ctx context.Context, campaignID, provider string) (string, t
 // takeProvider takes n from the provider's global limit, or says how long
 // to wait for it.
 func (g *Gate) takeProvider(ctx context.Context, provider string, n int) (time.Duration, error) {
-	rate := g.providerRate[provider]
-	if rate <= 0 {
-		return 0, nil
+	rate, err := g.providerRateNow(ctx, provider, false, 0)
+	if err != nil || rate <= 0 {
+		return 0, err
 	}
 	res, err := g.limiter.AllowN(ctx, providerRateKey(provider), limit(rate, max(n, 500)), n)
 	if err != nil {
@@ -162,14 +166,3 @@ func (g *Gate) takeProvider(ctx context.Context, provider string, n int) (time.D
 	return res.RetryAfter, nil
 }
 
-// sleep waits d or until ctx is done.
-func sleep(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
-}

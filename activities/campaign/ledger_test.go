@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/imshift/imshift/activities/delivery"
 	"github.com/imshift/imshift/internal/registry"
 	"github.com/imshift/imshift/testbed/testenv"
 )
@@ -27,55 +28,22 @@ func seed(t *testing.T, store *registry.Store, n int) []int64 {
 	return ids
 }
 
-func TestLedgerNeverOverwritesSentAndCountsAttempts(t *testing.T) {
-	pool, _ := testenv.Database(t)
-	l := NewLedger(pool)
-	ctx := context.Background()
-	must := func(err error) {
-		t.Helper()
-		if err != nil {
-			t.Fatal(err)
-		}
-	}
-	must(l.Record(ctx, "c1", []Entry{
-		{DeviceID: 1, Provider: "fcm", Outcome: OutcomeRetrying, Reason: "INTERNAL", Attempts: 1},
-		{DeviceID: 2, Provider: "fcm", Outcome: OutcomeSent, MessageID: "m2", Attempts: 1},
-	}))
-	must(l.Record(ctx, "c1", []Entry{
-		{DeviceID: 1, Provider: "fcm", Outcome: OutcomeSent, MessageID: "m1", Attempts: 1},
-		{DeviceID: 2, Provider: "fcm", Outcome: OutcomeFailed, Reason: "late", Attempts: 1},
-	}))
-	st, err := l.States(ctx, "c1", 0, 10)
-	must(err)
-	if st[1].Outcome != OutcomeSent || st[1].Attempts != 2 {
-		t.Errorf("device 1: %+v, want sent after 2 attempts", st[1])
-	}
-	if st[2].Outcome != OutcomeSent || st[2].Attempts != 1 {
-		t.Errorf("device 2: %+v, a sent row was overwritten", st[2])
-	}
-	other, err := l.States(ctx, "c2", 0, 10)
-	must(err)
-	if len(other) != 0 {
-		t.Errorf("ledger leaks across campaigns: %v", other)
-	}
-}
-
 func TestLedgerTallyAndDeferrals(t *testing.T) {
 	pool, _ := testenv.Database(t)
 	store := registry.New(pool)
 	ids := seed(t, store, 7)
-	l := NewLedger(pool)
+	l := ledger{delivery.NewLedger(pool)}
 	ctx := context.Background()
 	soon := time.Now().Add(-time.Minute).UTC().Truncate(time.Microsecond)
 	later := time.Now().Add(time.Hour).UTC().Truncate(time.Microsecond)
-	err := l.Record(ctx, "c", []Entry{
-		{DeviceID: ids[0], Provider: "fcm", Outcome: OutcomeSent, Attempts: 1},
-		{DeviceID: ids[1], Provider: "fcm", Outcome: OutcomePruned, Reason: "UNREGISTERED", Attempts: 1},
-		{DeviceID: ids[2], Provider: "fcm", Outcome: OutcomeFailed, Reason: "transient: INTERNAL", Attempts: 10},
-		{DeviceID: ids[3], Provider: "fcm", Outcome: OutcomeRetrying, Attempts: 1},
-		{DeviceID: ids[4], Provider: "fcm", Outcome: OutcomeDeferred, NotBefore: soon},
-		{DeviceID: ids[5], Provider: "fcm", Outcome: OutcomeDeferred, NotBefore: soon},
-		{DeviceID: ids[6], Provider: "fcm", Outcome: OutcomeDeferred, NotBefore: later},
+	err := l.Record(ctx, delivery.CampaignSend("c"), []delivery.Entry{
+		{DeviceID: ids[0], Provider: "fcm", Outcome: delivery.OutcomeSent, Attempts: 1},
+		{DeviceID: ids[1], Provider: "fcm", Outcome: delivery.OutcomePruned, Reason: "UNREGISTERED", Attempts: 1},
+		{DeviceID: ids[2], Provider: "fcm", Outcome: delivery.OutcomeFailed, Reason: "transient: INTERNAL", Attempts: 10},
+		{DeviceID: ids[3], Provider: "fcm", Outcome: delivery.OutcomeRetrying, Attempts: 1},
+		{DeviceID: ids[4], Provider: "fcm", Outcome: delivery.OutcomeDeferred, NotBefore: soon},
+		{DeviceID: ids[5], Provider: "fcm", Outcome: delivery.OutcomeDeferred, NotBefore: soon},
+		{DeviceID: ids[6], Provider: "fcm", Outcome: delivery.OutcomeDeferred, NotBefore: later},
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -87,8 +55,8 @@ func TestLedgerTallyAndDeferrals(t *testing.T) {
 	if c.Sent != 1 || c.Pruned != 1 || c.Deferred != 3 || c.Failed["transient: INTERNAL"] != 1 || !next.Equal(soon) {
 		t.Errorf("tally = %+v next %v", c, next)
 	}
-	st, err := l.States(ctx, "c", ids[3], ids[4])
-	if err != nil || len(st) != 1 || !st[ids[4]].NotBefore.Equal(soon) || st[ids[4]].Outcome != OutcomeDeferred {
+	st, err := l.Rows(ctx, delivery.CampaignSend("c"), ids[3], ids[4])
+	if err != nil || len(st) != 1 || !st[ids[4]].NotBefore.Equal(soon) || st[ids[4]].Outcome != delivery.OutcomeDeferred {
 		t.Errorf("states of (%d, %d] = %+v, %v", ids[3], ids[4], st, err)
 	}
 	b, err := l.DeferredBoundaries(ctx, "c", time.Now(), 0, 1, 10)

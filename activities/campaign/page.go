@@ -2,13 +2,12 @@ package campaign
 
 import (
 	"context"
-	"fmt"
 	"sync"
 	"time"
 
 	"go.temporal.io/sdk/activity"
-	"go.temporal.io/sdk/temporal"
-	"golang.org/x/sync/errgroup"
+
+	"github.com/imshift/imshift/activities/delivery"
 )
 
 // PageInput is one page of a pass: the devices with ids in (After, Upto].
@@ -60,19 +59,9 @@ const (
 const (
 	// chunksInFlight is how many provider calls one page runs at once.
 	chunksInFlight = 4
-	// transientRounds is how often a page retries transient failures
-	// itself, backing off, before leaving them to the activity's retry.
-	transientRounds = 4
-	// MaxAttempts is how often a device is tried in all; after that a
-	// transient failure is final.
-	MaxAttempts = 10
 	// sendTimeout bounds one provider call and its ledger write.
 	sendTimeout = 2 * time.Minute
 )
-
-// ErrUnfinished is the retryable failure of a page whose transient failures
-// outlasted its own retries; the activity's retry policy backs off.
-const ErrUnfinished = "PageUnfinished"
 
 // SendPage sends one page: it skips devices the ledger has settled, defers
 // those inside quiet hours, sends the rest in provider calls of ChunkSize
@@ -82,7 +71,7 @@ func (a *Activities) SendPage(ctx context.Context, in PageInput) (PageResult, er
 	if err != nil {
 		return PageResult{}, err
 	}
-	p := &page{a: a, in: in, spec: spec}
+	p := &page{a: a, in: in, spec: spec, expires: time.Now().Add(spec.TTL())}
 	if activity.HasHeartbeatDetails(ctx) {
 		var prev PageProgress
 		if activity.GetHeartbeatDetails(ctx, &prev) == nil {
@@ -132,7 +121,8 @@ type target struct {
 	provider string
 	token    string
 	locale   string
-	attempts int32 // before this attempt
+	attempts int32     // before this attempt
+	due      time.Time // not to be sent before (retries)
 }
 
 // page is one SendPage call's state.
@@ -141,11 +131,14 @@ type page struct {
 	in   PageInput
 	spec *Spec
 
-	mu         sync.Mutex
-	res        PageResult
-	done       int
-	total      int
-	unfinished int
+	// expires is when the message's TTL ends for this page; a device not
+	// delivered by then fails.
+	expires time.Time
+
+	mu    sync.Mutex
+	res   PageResult
+	done  int
+	total int
 }
 
 // targets loads the page's devices and drops the settled ones; in the main
@@ -163,7 +156,7 @@ func (p *page) targets(ctx context.Context) ([]target, error) {
 		p.total = len(all)
 		return all, nil
 	}
-	states, err := p.a.ledger.States(ctx, p.in.CampaignID, p.in.After, p.in.Upto)
+	states, err := p.a.ledger.Rows(ctx, delivery.CampaignSend(p.in.CampaignID), p.in.After, p.in.Upto)
 	if err != nil {
 		return nil, err
 	}
@@ -172,35 +165,36 @@ func (p *page) targets(ctx context.Context) ([]target, error) {
 		return nil, err
 	}
 	p.countPrior(states)
-	var deferred []Entry
+	var deferred []delivery.Entry
 	now := time.Now()
 	for _, d := range devices {
 		st, seen := states[d.ID]
-		if d.ID > p.in.Upto || seen && st.Outcome != OutcomeRetrying {
+		if d.ID > p.in.Upto || seen && st.Outcome != delivery.OutcomeRetrying {
 			continue
 		}
 		if until, quiet := p.quiet(now, d.TimeZone); quiet {
-			deferred = append(deferred, Entry{DeviceID: d.ID, Provider: d.Provider, Outcome: OutcomeDeferred,
+			deferred = append(deferred, delivery.Entry{DeviceID: d.ID, Provider: d.Provider, Outcome: delivery.OutcomeDeferred,
 				Reason: "quiet hours", NotBefore: until})
 			continue
 		}
-		all = append(all, target{id: d.ID, provider: d.Provider, token: d.Token, locale: d.Locale, attempts: st.Attempts})
+		all = append(all, target{id: d.ID, provider: d.Provider, token: d.Token, locale: d.Locale,
+			attempts: st.Attempts, due: st.NotBefore})
 	}
 	p.total = len(all)
 	for _, e := range deferred {
 		p.res.Counts.Deferred++
 		p.res.NextDeferral = earliest(p.res.NextDeferral, e.NotBefore)
 	}
-	return all, p.a.ledger.Record(ctx, p.in.CampaignID, deferred)
+	return all, p.a.ledger.Record(ctx, delivery.CampaignSend(p.in.CampaignID), deferred)
 }
 
 // countPrior starts the range's counts from what earlier attempts (or an
 // earlier run of the campaign) settled in it, so a main-pass page reports
 // the whole range however often it ran.
-func (p *page) countPrior(states map[int64]State) {
+func (p *page) countPrior(states map[int64]delivery.Row) {
 	for _, st := range states {
 		p.res.Counts.count(st.Outcome, st.Reason, 1)
-		if st.Outcome == OutcomeDeferred {
+		if st.Outcome == delivery.OutcomeDeferred {
 			p.res.NextDeferral = earliest(p.res.NextDeferral, st.NotBefore)
 		}
 	}
@@ -215,35 +209,59 @@ func (p *page) quiet(now time.Time, tz string) (time.Time, bool) {
 	return q.QuietUntil(now, location(tz))
 }
 
-// sendAll sends the targets per provider in chunks, several at once.
+// sendAll sends the targets per provider in chunks of ChunkSize, up to
+// chunksInFlight calls at once. A device with a retryable answer waits its
+// own backoff (RetryPolicy) while the rest of the page goes on, and joins a
+// later chunk once due; no wait holds a call slot. It returns when every
+// target is settled, the campaign stopped, or a call failed.
 func (p *page) sendAll(ctx context.Context, all []target) error {
+	q := newRetryQueue(all)
 	size := ChunkSize(p.spec.RatePerSecond)
-	var g errgroup.Group
-	g.SetLimit(chunksInFlight)
-	for _, provider := range []string{"fcm", "apns"} {
-		var chunk []target
-		for _, t := range all {
-			if t.provider != provider {
-				continue
+	type done struct {
+		retry []target
+		err   error
+	}
+	results := make(chan done, chunksInFlight)
+	inFlight := 0
+	var firstErr error
+	for {
+		stopping := firstErr != nil || p.stopped()
+		for !stopping && inFlight < chunksInFlight {
+			provider, chunk := q.take(time.Now(), size)
+			if chunk == nil {
+				break
 			}
-			if chunk = append(chunk, t); len(chunk) == size {
-				c := chunk
-				g.Go(func() error { return p.sendChunk(ctx, provider, c) })
-				chunk = nil
+			inFlight++
+			go func() {
+				retry, err := p.call(ctx, provider, chunk)
+				results <- done{retry, err}
+			}()
+		}
+		if inFlight == 0 && (stopping || q.empty()) {
+			break
+		}
+		var wake <-chan time.Time // a free slot waits for the next due target
+		if !stopping && inFlight < chunksInFlight {
+			wake = q.timer()
+		}
+		select {
+		case d := <-results:
+			inFlight--
+			q.add(d.retry)
+			if d.err != nil && firstErr == nil {
+				firstErr = d.err
 			}
-		}
-		if len(chunk) > 0 {
-			g.Go(func() error { return p.sendChunk(ctx, provider, chunk) })
+		case <-wake:
 		}
 	}
-	if err := g.Wait(); err != nil {
-		return err
-	}
-	if p.unfinished > 0 && p.res.Stopped == "" && p.res.Problem == nil {
-		return temporal.NewApplicationError(
-			fmt.Sprintf("%d devices still failing transiently; the page will be retried", p.unfinished), ErrUnfinished)
-	}
-	return nil
+	return firstErr
+}
+
+// stopped reports whether the page obeyed a stop or met a problem.
+func (p *page) stopped() bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.res.Stopped != "" || p.res.Problem != nil
 }
 
 // progress notes n more devices settled and heartbeats the position.

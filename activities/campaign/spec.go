@@ -113,6 +113,18 @@ func normLocale(l string) string {
 	return strings.ToLower(strings.ReplaceAll(strings.TrimSpace(l), "_", "-"))
 }
 
+// providerMaxTTL is what FCM and APNs keep a push without a TTL: four weeks.
+const providerMaxTTL = 28 * 24 * time.Hour
+
+// TTL is how long the message is worth delivering (the providers' four
+// weeks when the campaign sets none). The spec must have passed validation.
+func (s *Spec) TTL() time.Duration {
+	if ttl, err := time.ParseDuration(s.Options.TTL); err == nil && ttl > 0 {
+		return ttl
+	}
+	return providerMaxTTL
+}
+
 // DeliveryMessage renders the campaign's message for one token and locale.
 // The spec must have passed validation (TTL parses).
 func (s *Spec) DeliveryMessage(token, locale string) delivery.Message {

@@ -1,7 +1,8 @@
-// Package delivery holds what the FCM and APNs senders share: the message a
-// sender is given, the class of every outcome, and the Sender interface the
-// push activities call. Classes decide what the caller does next, so both
-// providers' errors are mapped onto the same six.
+// Package delivery is the delivery core SendPush and campaigns share: the
+// message a sender is given, the class of every provider answer, the one
+// table from class to action (actions.go), the one ledger of every push
+// (ledger.go), and the Sender interface the push activities call. Both
+// providers' errors are mapped onto the same classes.
 package delivery
 
 import (
@@ -19,8 +20,15 @@ const (
 	DeadToken Class = "dead_token"
 	// BadMessage: the payload itself is rejected; fail the whole send fast.
 	BadMessage Class = "bad_message"
-	// Throttled: the provider asks us to slow down; honour RetryAfter.
+	// Throttled: this token is sent to too often (APNs TooManyRequests);
+	// only this token backs off.
 	Throttled Class = "throttled"
+	// Quota: the provider's quota is exceeded (FCM 429 QUOTA_EXCEEDED); the
+	// provider-wide adaptive rate is cut and RetryAfter honoured.
+	Quota Class = "quota"
+	// ProviderThrottled: the provider throttles our credentials themselves
+	// (APNs TooManyProviderTokenUpdates); every send to it holds back.
+	ProviderThrottled Class = "provider_throttled"
 	// Transient: a 5xx, unavailable or timeout; retry with backoff.
 	Transient Class = "transient"
 	// Credentials: our key or service account is refused; stop and alert.

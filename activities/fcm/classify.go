@@ -84,7 +84,7 @@ func classOf(code, status string, httpStatus int, tokenBlamed bool) delivery.Cla
 		}
 		return delivery.BadMessage
 	case code == "QUOTA_EXCEEDED" || status == "RESOURCE_EXHAUSTED" || httpStatus == http.StatusTooManyRequests:
-		return delivery.Throttled
+		return delivery.Quota
 	case code == "UNAVAILABLE" || code == "INTERNAL" || httpStatus >= 500:
 		return delivery.Transient
 	case status == "UNAUTHENTICATED" || status == "PERMISSION_DENIED" ||

@@ -38,7 +38,7 @@ func TestClasses(t *testing.T) {
 		{"payload too big", delivery.Message{Token: "big-1", Data: big}, nil, delivery.BadMessage, "INVALID_ARGUMENT", 0},
 		{"reserved data key", delivery.Message{Token: "rk-1", Data: map[string]string{"from": "x"}}, nil, delivery.BadMessage, "INVALID_ARGUMENT", 0},
 		{"bad image url", delivery.Message{Token: "img-1", Title: "t", ImageURL: "not a url"}, nil, delivery.BadMessage, "INVALID_ARGUMENT", 0},
-		{"quota", delivery.Message{Token: "q-1"}, &fcmsim.Fault{Status: fcmsim.QuotaExceeded, RetryAfter: 30 * time.Second}, delivery.Throttled, "QUOTA_EXCEEDED", 30 * time.Second},
+		{"quota", delivery.Message{Token: "q-1"}, &fcmsim.Fault{Status: fcmsim.QuotaExceeded, RetryAfter: 30 * time.Second}, delivery.Quota, "QUOTA_EXCEEDED", 30 * time.Second},
 		// Retry-After over the SDK's 2-minute cap stops its own retries.
 		{"unavailable", delivery.Message{Token: "u-1"}, &fcmsim.Fault{Status: fcmsim.Unavailable, RetryAfter: 3 * time.Minute}, delivery.Transient, "UNAVAILABLE", 3 * time.Minute},
 		{"internal", delivery.Message{Token: "i-1"}, &fcmsim.Fault{Status: fcmsim.Internal}, delivery.Transient, "INTERNAL", 0},
@@ -113,7 +113,7 @@ func mixedBatch(t *testing.T, sim *fcmsim.Server) ([]delivery.Message, []expecta
 			if err := sim.SetTokenFault(tok, fcmsim.Fault{Status: fcmsim.QuotaExceeded, RetryAfter: time.Minute}); err != nil {
 				t.Fatal(err)
 			}
-			want[i] = expectation{class: delivery.Throttled}
+			want[i] = expectation{class: delivery.Quota}
 		case 5:
 			msgs[i].ValidateOnly = true
 			want[i] = expectation{class: delivery.Sent, validating: true}

@@ -1,8 +1,9 @@
 // Package sendpush holds the SendPush workflow's activities. They send
 // one user's transactional push: they read the user's valid devices from the
 // registry (so no device token ever enters workflow history), send through
-// the provider senders, and keep a per-device record in imshift.push_sends
-// so a retry never sends again what a provider acknowledged.
+// the provider senders, and keep a per-device record in the delivery ledger
+// (imshift.push_ledger) so a retry never sends again what a provider
+// acknowledged.
 package sendpush
 
 import (
@@ -34,13 +35,6 @@ func (a *Activities) Register(r worker.ActivityRegistry) {
 	r.RegisterActivityWithOptions(a.SendPushOutcomes, activity.RegisterOptions{Name: OutcomesName})
 }
 
-// Per-device outcomes of a SendPush.
-const (
-	OutcomeSent   = "sent"   // the provider acknowledged the push
-	OutcomePruned = "pruned" // the token is dead; the device is now invalid
-	OutcomeFailed = "failed" // not delivered; Class and Reason say why
-)
-
 // Activities are the activities of the SendPush workflow. Senders
 // maps a provider name (registry.ProviderFCM, registry.ProviderAPNs) to its
 // sender; a device whose provider has none fails with class credentials.
@@ -49,6 +43,8 @@ type Activities struct {
 	Registry *registry.Store
 	Senders  map[string]delivery.Sender
 }
+
+func (a *Activities) ledger() *delivery.Ledger { return delivery.NewLedger(a.DB) }
 
 // SendPushDelivery is the input of SendPushDeliver: the message and whom it
 // is for, never a device token.
@@ -63,8 +59,9 @@ type SendPushDelivery struct {
 	Deadline time.Time
 }
 
-// DeviceOutcome is what happened to one device. It names the device by its
-// registry id, never by token.
+// DeviceOutcome is what happened to one device: outcome sent, pruned or
+// failed (a device still being retried is reported failed with its last
+// class and reason). It names the device by its registry id, never by token.
 type DeviceOutcome struct {
 	DeviceID  int64  `json:"deviceId"`
 	Provider  string `json:"provider"`
@@ -84,7 +81,8 @@ const devicesPerRead = 100
 // sent or pruned on an earlier attempt are skipped.
 func (a *Activities) SendPushDeliver(ctx context.Context, in SendPushDelivery) ([]DeviceOutcome, error) {
 	a.pruneLedger(ctx)
-	done, err := loadOutcomes(ctx, a.DB, in.WorkflowID)
+	l, sendID := a.ledger(), delivery.PushSend(in.WorkflowID)
+	done, err := l.AllRows(ctx, sendID)
 	if err != nil {
 		return nil, err
 	}
@@ -93,31 +91,37 @@ func (a *Activities) SendPushDeliver(ctx context.Context, in SendPushDelivery) (
 		return nil, err
 	}
 	pending := slices.DeleteFunc(devices, func(d registry.Device) bool {
-		o, ok := done[d.ID]
-		return ok && o.Outcome != OutcomeFailed
+		r, ok := done[d.ID]
+		return ok && delivery.Final(r.Outcome)
 	})
-	fresh, retryAfter := a.send(ctx, in, pending)
-	if err := saveOutcomes(ctx, a.DB, in.WorkflowID, fresh); err != nil {
+	entries, retryAfter := a.send(ctx, in, pending)
+	// The acknowledgements are written whatever happens to the activity
+	// now, retried through database faults: failing here would send them
+	// again.
+	wctx := context.WithoutCancel(ctx)
+	if err := l.Record(wctx, sendID, entries); err != nil {
 		return nil, err
 	}
-	for _, o := range fresh {
-		done[o.DeviceID] = o
+	for _, e := range entries {
+		r := done[e.DeviceID]
+		done[e.DeviceID] = delivery.Row{DeviceID: e.DeviceID, Provider: e.Provider, Outcome: e.Outcome,
+			Class: e.Class, Reason: e.Reason, MessageID: e.MessageID, Attempts: r.Attempts + e.Attempts}
 	}
-	all := sortedOutcomes(done)
-	if err := a.invalidate(ctx, all); err != nil {
+	all := outcomesOf(done)
+	if err := a.invalidate(wctx, l, all); err != nil {
 		return nil, err
 	}
-	return all, retryError(fresh, retryAfter)
+	return all, retryError(entries, retryAfter)
 }
 
 // SendPushOutcomes returns what the ledger holds for a workflow, for when
 // SendPushDeliver ran out of time and could not report itself.
 func (a *Activities) SendPushOutcomes(ctx context.Context, workflowID string) ([]DeviceOutcome, error) {
-	done, err := loadOutcomes(ctx, a.DB, workflowID)
+	done, err := a.ledger().AllRows(ctx, delivery.PushSend(workflowID))
 	if err != nil {
 		return nil, err
 	}
-	return sortedOutcomes(done), nil
+	return outcomesOf(done), nil
 }
 
 func (a *Activities) userDevices(ctx context.Context, userID string) ([]registry.Device, error) {
@@ -137,23 +141,24 @@ func (a *Activities) userDevices(ctx context.Context, userID string) ([]registry
 }
 
 // send pushes to devices, each provider's batch in parallel, and returns
-// one outcome per device and the longest Retry-After a provider asked for.
-func (a *Activities) send(ctx context.Context, in SendPushDelivery, devices []registry.Device) ([]DeviceOutcome, time.Duration) {
+// one ledger entry per device and the longest wait a retryable answer asks
+// for.
+func (a *Activities) send(ctx context.Context, in SendPushDelivery, devices []registry.Device) ([]delivery.Entry, time.Duration) {
 	byProvider := map[string][]registry.Device{}
 	for _, d := range devices {
 		byProvider[d.Provider] = append(byProvider[d.Provider], d)
 	}
 	var (
 		mu    sync.Mutex
-		out   []DeviceOutcome
+		out   []delivery.Entry
 		after time.Duration
 		wg    sync.WaitGroup
 	)
 	for provider, group := range byProvider {
 		wg.Go(func() {
-			outcomes, ra := a.sendProvider(ctx, in, provider, group)
+			entries, ra := a.sendProvider(ctx, in, provider, group)
 			mu.Lock()
-			out = append(out, outcomes...)
+			out = append(out, entries...)
 			after = max(after, ra)
 			mu.Unlock()
 		})
@@ -166,10 +171,10 @@ func (a *Activities) send(ctx context.Context, in SendPushDelivery, devices []re
 // APNs reads as "store with the default expiry".
 const minTTL = time.Second
 
-func (a *Activities) sendProvider(ctx context.Context, in SendPushDelivery, provider string, devices []registry.Device) ([]DeviceOutcome, time.Duration) {
+func (a *Activities) sendProvider(ctx context.Context, in SendPushDelivery, provider string, devices []registry.Device) ([]delivery.Entry, time.Duration) {
 	sender, ok := a.Senders[provider]
 	if !ok {
-		return failAll(provider, devices, delivery.Result{Class: delivery.Credentials, Reason: "provider not configured"}), 0
+		return entriesOf(provider, devices, nil, delivery.Result{Class: delivery.Credentials, Reason: "provider not configured"})
 	}
 	ttl := max(time.Until(in.Deadline), minTTL)
 	msgs := make([]delivery.Message, len(devices))
@@ -179,85 +184,99 @@ func (a *Activities) sendProvider(ctx context.Context, in SendPushDelivery, prov
 			TTL: ttl, HighPriority: true, PushType: "alert", Sound: "default",
 		}
 	}
-	results, err := sender.Send(ctx, msgs)
+	// The call runs to its end even if the activity is cancelled, so what
+	// the provider acknowledged is recorded.
+	callCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), sendTimeout)
+	defer cancel()
+	results, err := sender.Send(callCtx, msgs)
 	if err != nil {
 		activity.GetLogger(ctx).Warn("push send failed as a whole", "provider", provider, "error", err)
-		return failAll(provider, devices, delivery.Result{Class: delivery.Transient, Reason: "send failed"}), 0
+		return entriesOf(provider, devices, nil, delivery.Result{Class: delivery.Transient, Reason: "send failed"})
 	}
-	out := make([]DeviceOutcome, len(devices))
+	return entriesOf(provider, devices, results, delivery.Result{})
+}
+
+// sendTimeout bounds one provider call.
+const sendTimeout = 20 * time.Second
+
+// entriesOf turns each device's answer (results[i], or same for all when
+// results is nil) into its ledger entry by the SendPush policy, and returns
+// the longest Retry-After among retryable answers.
+func entriesOf(provider string, devices []registry.Device, results []delivery.Result, same delivery.Result) ([]delivery.Entry, time.Duration) {
+	out := make([]delivery.Entry, len(devices))
 	var after time.Duration
 	for i, d := range devices {
-		out[i] = outcomeOf(d.ID, provider, results[i])
-		after = max(after, results[i].RetryAfter)
+		r := same
+		if results != nil {
+			r = results[i]
+		}
+		act := delivery.SendPushPolicy.Act(r.Class)
+		e := delivery.Entry{DeviceID: d.ID, Provider: provider, Outcome: act.Outcome, Class: r.Class,
+			Reason: r.Reason, MessageID: r.MessageID, Attempts: 1}
+		if act.Retry {
+			e.Outcome = delivery.OutcomeRetrying
+			after = max(after, r.RetryAfter)
+		}
+		out[i] = e
 	}
 	return out, after
 }
 
-func failAll(provider string, devices []registry.Device, r delivery.Result) []DeviceOutcome {
-	out := make([]DeviceOutcome, len(devices))
-	for i, d := range devices {
-		out[i] = outcomeOf(d.ID, provider, r)
-	}
-	return out
-}
-
-func outcomeOf(id int64, provider string, r delivery.Result) DeviceOutcome {
-	o := DeviceOutcome{DeviceID: id, Provider: provider, Outcome: OutcomeFailed, Class: string(r.Class), Reason: r.Reason}
-	switch r.Class {
-	case delivery.Sent:
-		o = DeviceOutcome{DeviceID: id, Provider: provider, Outcome: OutcomeSent, MessageID: r.MessageID}
-	case delivery.DeadToken:
-		o.Outcome = OutcomePruned
-	}
-	return o
-}
-
 // invalidate marks every pruned device invalid. It runs over all outcomes,
 // not only this attempt's, so a failure here is repaired by the retry.
-func (a *Activities) invalidate(ctx context.Context, all []DeviceOutcome) error {
+func (a *Activities) invalidate(ctx context.Context, l *delivery.Ledger, all []DeviceOutcome) error {
 	byReason := map[string][]int64{}
 	for _, o := range all {
-		if o.Outcome == OutcomePruned {
+		if o.Outcome == delivery.OutcomePruned {
 			reason := cmp.Or(o.Reason, string(delivery.DeadToken))
 			byReason[reason] = append(byReason[reason], o.DeviceID)
 		}
 	}
 	for reason, ids := range byReason {
-		if _, err := a.Registry.Invalidate(ctx, ids, reason); err != nil {
+		err := l.Retry().Do(ctx, "registry: invalidate", func(ctx context.Context) error {
+			_, err := a.Registry.Invalidate(ctx, ids, reason)
+			return err
+		})
+		if err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-func sortedOutcomes(m map[int64]DeviceOutcome) []DeviceOutcome {
-	out := make([]DeviceOutcome, 0, len(m))
-	for _, o := range m {
+// outcomesOf is the workflow's view of the ledger rows, in device order.
+func outcomesOf(rows map[int64]delivery.Row) []DeviceOutcome {
+	out := make([]DeviceOutcome, 0, len(rows))
+	for _, r := range rows {
+		o := DeviceOutcome{DeviceID: r.DeviceID, Provider: r.Provider, Outcome: r.Outcome,
+			Class: string(r.Class), Reason: r.Reason, MessageID: r.MessageID}
+		switch r.Outcome {
+		case delivery.OutcomeSent:
+			o.Class, o.Reason = "", ""
+		case delivery.OutcomeRetrying:
+			o.Outcome = delivery.OutcomeFailed
+		}
 		out = append(out, o)
 	}
 	slices.SortFunc(out, func(a, b DeviceOutcome) int { return cmp.Compare(a.DeviceID, b.DeviceID) })
 	return out
 }
 
-// retryError fails the attempt while a device is left with a transient or
-// throttled outcome, so Temporal retries it with backoff, or after the
-// provider's Retry-After when one was given. Other failures (credentials,
-// bad message) are final for this push and are reported, not retried.
-func retryError(fresh []DeviceOutcome, retryAfter time.Duration) error {
-	var left []DeviceOutcome
-	class := delivery.Transient
-	for _, o := range fresh {
-		switch delivery.Class(o.Class) {
-		case delivery.Throttled:
-			class = delivery.Throttled
-			left = append(left, o)
-		case delivery.Transient:
-			left = append(left, o)
+// retryError fails the attempt while a device is left with a retryable
+// answer, so Temporal retries it with backoff, or after the provider's
+// Retry-After when one was given, until the TTL. Other failures
+// (credentials, bad message) are final for this push and are reported, not
+// retried.
+func retryError(entries []delivery.Entry, retryAfter time.Duration) error {
+	var left []delivery.Entry
+	for _, e := range entries {
+		if e.Outcome == delivery.OutcomeRetrying {
+			left = append(left, e)
 		}
 	}
 	if len(left) == 0 {
 		return nil
 	}
 	msg := fmt.Sprintf("%d device(s) not delivered yet, first: %s %s", len(left), left[0].Provider, left[0].Reason)
-	return temporal.NewApplicationErrorWithOptions(msg, string(class), temporal.ApplicationErrorOptions{NextRetryDelay: retryAfter})
+	return temporal.NewApplicationErrorWithOptions(msg, string(left[0].Class), temporal.ApplicationErrorOptions{NextRetryDelay: retryAfter})
 }

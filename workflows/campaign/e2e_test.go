@@ -116,7 +116,7 @@ func TestCampaignE2ESurvivesTransientErrorsAnd429(t *testing.T) {
 	}
 	var retried, maxAttempts int
 	if err := r.DB.QueryRow(context.Background(), `SELECT count(*) FILTER (WHERE attempts > 1), max(attempts)
-		FROM imshift.deliveries WHERE campaign_id = 'flaky' AND outcome = 'sent'`).Scan(&retried, &maxAttempts); err != nil {
+		FROM imshift.push_ledger WHERE send_id = 'campaign:flaky' AND outcome = 'sent'`).Scan(&retried, &maxAttempts); err != nil {
 		t.Fatal(err)
 	}
 	if retried < 50 {

@@ -109,7 +109,7 @@ func TestCampaignE2EWorkerKilledMidCampaignFinishesWithoutResending(t *testing.T
 
 	recorded := map[int64]bool{}
 	rows, err := r.DB.Query(context.Background(),
-		`SELECT device_id FROM imshift.deliveries WHERE campaign_id = 'killed' AND outcome = 'sent'`)
+		`SELECT device_id FROM imshift.push_ledger WHERE send_id = 'campaign:killed' AND outcome = 'sent'`)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -113,9 +113,9 @@ func summarize(outcomes []pushact.DeviceOutcome) SendPushResult {
 	}
 	for _, o := range outcomes {
 		switch o.Outcome {
-		case pushact.OutcomeSent:
+		case delivery.OutcomeSent:
 			res.Sent++
-		case pushact.OutcomePruned:
+		case delivery.OutcomePruned:
 			res.Pruned++
 		default:
 			res.Failed++
@@ -141,7 +141,7 @@ func failure(res SendPushResult, deliverErr error) error {
 	kind, why := workflows.ErrTTLExpired, "no attempt finished"
 	for _, o := range res.Devices {
 		switch {
-		case o.Outcome != pushact.OutcomeFailed:
+		case o.Outcome != delivery.OutcomeFailed:
 			continue
 		case o.Class == string(delivery.Credentials):
 			kind = workflows.ErrCredentials

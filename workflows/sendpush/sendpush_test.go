@@ -13,6 +13,7 @@ import (
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/temporal"
 
+	"github.com/imshift/imshift/activities/delivery"
 	pushact "github.com/imshift/imshift/activities/sendpush"
 	"github.com/imshift/imshift/internal/registry"
 	"github.com/imshift/imshift/testbed/rigs/sendpushtest"
@@ -65,7 +66,7 @@ func TestSendPushDeliversOncePerDeviceAndKeepsTokensOutOfHistory(t *testing.T) {
 		t.Fatalf("result %+v", res)
 	}
 	for _, d := range []registry.Device{a, b} {
-		if o := outcomes(res)[d.ID]; o.Outcome != pushact.OutcomeSent || o.Provider != d.Provider || o.MessageID == "" {
+		if o := outcomes(res)[d.ID]; o.Outcome != delivery.OutcomeSent || o.Provider != d.Provider || o.MessageID == "" {
 			t.Fatalf("device %d: %+v", d.ID, o)
 		}
 	}
@@ -125,7 +126,7 @@ func TestSendPushPrunesDeadTokens(t *testing.T) {
 	}
 	got := outcomes(res)
 	if res.State != sendpush.StateDelivered || res.Sent != 1 || res.Pruned != 2 ||
-		got[deadFCM.ID].Reason != "UNREGISTERED" || got[deadAPNs.ID].Reason != "Unregistered" || got[live.ID].Outcome != pushact.OutcomeSent {
+		got[deadFCM.ID].Reason != "UNREGISTERED" || got[deadAPNs.ID].Reason != "Unregistered" || got[live.ID].Outcome != delivery.OutcomeSent {
 		t.Fatalf("result %+v", res)
 	}
 	list, err := e.Registry.ListByUser(context.Background(), "alice")
