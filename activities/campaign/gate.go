@@ -165,4 +165,3 @@ func (g *Gate) takeProvider(ctx context.Context, provider string, n int) (time.D
 	}
 	return res.RetryAfter, nil
 }
-

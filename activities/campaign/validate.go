@@ -11,18 +11,12 @@ import (
 
 	"github.com/sideshow/apns2/payload"
 
+	"github.com/imshift/imshift/internal/field"
 	"github.com/imshift/imshift/internal/registry"
 )
 
-// FieldError names the input field that is wrong, in the JSON spelling of
+// field.Error names the input field that is wrong, in the JSON spelling of
 // the campaign input. Its text never holds a user id or message text.
-type FieldError struct {
-	Field   string
-	Problem string
-}
-
-func (e *FieldError) Error() string { return e.Field + ": " + e.Problem }
-
 // Provider limits the input is checked against.
 const (
 	MaxPayloadBytes = 4096 // FCM and APNs both refuse a larger payload
@@ -48,8 +42,8 @@ var reservedDataKeys = map[string]bool{
 // Validate checks everything that can be checked without the registry, in
 // input order, and returns the first problem. CampaignID is checked as given;
 // a scheduled run checks it after deriving it.
-func (s *Spec) Validate() *FieldError {
-	checks := []func() *FieldError{
+func (s *Spec) Validate() *field.Error {
+	checks := []func() *field.Error{
 		s.checkIdentity,
 		s.checkAudience,
 		s.checkFilter,
@@ -65,85 +59,85 @@ func (s *Spec) Validate() *FieldError {
 	return nil
 }
 
-func (s *Spec) checkIdentity() *FieldError {
+func (s *Spec) checkIdentity() *field.Error {
 	if !campaignIDPattern.MatchString(s.CampaignID) {
-		return &FieldError{"campaignId", "must be 1-200 letters, digits, '.', '_', ':' or '-', starting with a letter or digit"}
+		return &field.Error{Field: "campaignId", Problem: "must be 1-200 letters, digits, '.', '_', ':' or '-', starting with a letter or digit"}
 	}
 	if !categoryPattern.MatchString(s.Category) {
-		return &FieldError{"category", "must be a lower-case word like marketing, otp or account_alert"}
+		return &field.Error{Field: "category", Problem: "must be a lower-case word like marketing, otp or account_alert"}
 	}
 	return nil
 }
 
-func (s *Spec) checkAudience() *FieldError {
+func (s *Spec) checkAudience() *field.Error {
 	a := s.Audience
 	switch {
 	case a.All && len(a.UserIDs) > 0:
-		return &FieldError{"audience", `must be either {"userIds": [...]} or {"all": true}, not both`}
+		return &field.Error{Field: "audience", Problem: `must be either {"userIds": [...]} or {"all": true}, not both`}
 	case a.All:
 		return nil
 	case a.UserIDs == nil:
-		return &FieldError{"audience", `must be {"userIds": [...]} or {"all": true}`}
+		return &field.Error{Field: "audience", Problem: `must be {"userIds": [...]} or {"all": true}`}
 	case len(a.UserIDs) == 0:
-		return &FieldError{"audience.userIds", "must not be empty"}
+		return &field.Error{Field: "audience.userIds", Problem: "must not be empty"}
 	case len(a.UserIDs) > MaxUserIDs:
-		return &FieldError{"audience.userIds", fmt.Sprintf("at most %d users; use a filter over all devices instead", MaxUserIDs)}
+		return &field.Error{Field: "audience.userIds", Problem: fmt.Sprintf("at most %d users; use a filter over all devices instead", MaxUserIDs)}
 	}
 	for i, id := range a.UserIDs {
 		if err := registry.CheckUserID(id); err != nil {
-			return &FieldError{fmt.Sprintf("audience.userIds[%d]", i), err.Problem}
+			return &field.Error{Field: fmt.Sprintf("audience.userIds[%d]", i), Problem: err.Problem}
 		}
 	}
 	return nil
 }
 
-func (s *Spec) checkFilter() *FieldError {
+func (s *Spec) checkFilter() *field.Error {
 	for i, p := range s.Filter.Platforms {
 		switch p {
 		case registry.PlatformIOS, registry.PlatformAndroid, registry.PlatformWeb:
 		default:
-			return &FieldError{fmt.Sprintf("filter.platforms[%d]", i), "must be ios, android or web"}
+			return &field.Error{Field: fmt.Sprintf("filter.platforms[%d]", i), Problem: "must be ios, android or web"}
 		}
 	}
 	for i, l := range s.Filter.Locales {
 		if !localePattern.MatchString(l) {
-			return &FieldError{fmt.Sprintf("filter.locales[%d]", i), `must be a language tag like "de" or "pt-BR"`}
+			return &field.Error{Field: fmt.Sprintf("filter.locales[%d]", i), Problem: `must be a language tag like "de" or "pt-BR"`}
 		}
 	}
 	if len(s.Filter.AppID) > registry.MaxAppIDLen {
-		return &FieldError{"filter.appId", fmt.Sprintf("at most %d bytes", registry.MaxAppIDLen)}
+		return &field.Error{Field: "filter.appId", Problem: fmt.Sprintf("at most %d bytes", registry.MaxAppIDLen)}
 	}
 	return nil
 }
 
-func (s *Spec) checkMessage() *FieldError {
+func (s *Spec) checkMessage() *field.Error {
 	m := s.Message
 	if m.Title == "" && m.Body == "" && s.Options.APNsPushType != "background" {
-		return &FieldError{"message", "needs a title or a body"}
+		return &field.Error{Field: "message", Problem: "needs a title or a body"}
 	}
 	for _, k := range sortedKeys(m.Data) {
 		if k == "" || reservedDataKeys[k] || strings.HasPrefix(k, "google") || strings.HasPrefix(k, "gcm") {
-			return &FieldError{"message.data", fmt.Sprintf("key %q is empty or reserved by FCM/APNs", k)}
+			return &field.Error{Field: "message.data", Problem: fmt.Sprintf("key %q is empty or reserved by FCM/APNs", k)}
 		}
 	}
 	if m.ImageURL != "" {
 		u, err := url.Parse(m.ImageURL)
 		if err != nil || u.Scheme != "https" || u.Host == "" {
-			return &FieldError{"message.imageUrl", "must be an https URL"}
+			return &field.Error{Field: "message.imageUrl", Problem: "must be an https URL"}
 		}
 	}
 	seen := map[string]string{}
 	for _, k := range sortedKeys(m.Localized) {
-		field := "message.localized." + k
+		path := "message.localized." + k
 		if !localePattern.MatchString(k) {
-			return &FieldError{field, `key must be a language tag like "de" or "pt-BR"`}
+			return &field.Error{Field: path, Problem: `key must be a language tag like "de" or "pt-BR"`}
 		}
 		if prev, dup := seen[normLocale(k)]; dup {
-			return &FieldError{field, fmt.Sprintf("is the same locale as %q", prev)}
+			return &field.Error{Field: path, Problem: fmt.Sprintf("is the same locale as %q", prev)}
 		}
 		seen[normLocale(k)] = k
 		if t := m.Localized[k]; t.Title == "" && t.Body == "" {
-			return &FieldError{field, "needs a title or a body"}
+			return &field.Error{Field: path, Problem: "needs a title or a body"}
 		}
 	}
 	return s.checkSizes()
@@ -151,7 +145,7 @@ func (s *Spec) checkMessage() *FieldError {
 
 // checkSizes measures every variant (default and each language) as FCM and
 // APNs would, against their 4 KB limit.
-func (s *Spec) checkSizes() *FieldError {
+func (s *Spec) checkSizes() *field.Error {
 	variants := []struct {
 		field string
 		text  Text
@@ -164,10 +158,10 @@ func (s *Spec) checkSizes() *FieldError {
 	}
 	for _, v := range variants {
 		if n := fcmSize(v.text, s.Message); n > MaxPayloadBytes {
-			return &FieldError{v.field, fmt.Sprintf("FCM payload would be %d bytes, over the %d-byte limit", n, MaxPayloadBytes)}
+			return &field.Error{Field: v.field, Problem: fmt.Sprintf("FCM payload would be %d bytes, over the %d-byte limit", n, MaxPayloadBytes)}
 		}
 		if n := s.apnsSize(v.text); n > MaxPayloadBytes {
-			return &FieldError{v.field, fmt.Sprintf("APNs payload would be %d bytes, over the %d-byte limit", n, MaxPayloadBytes)}
+			return &field.Error{Field: v.field, Problem: fmt.Sprintf("APNs payload would be %d bytes, over the %d-byte limit", n, MaxPayloadBytes)}
 		}
 	}
 	return nil
@@ -207,42 +201,42 @@ func (s *Spec) apnsSize(t Text) int {
 	return len(b)
 }
 
-func (s *Spec) checkOptions() *FieldError {
+func (s *Spec) checkOptions() *field.Error {
 	o := s.Options
 	if o.TTL != "" {
 		d, err := time.ParseDuration(o.TTL)
 		if err != nil || d <= 0 || d > MaxTTL {
-			return &FieldError{"options.ttl", `must be a duration like "24h", positive and at most 672h (4 weeks)`}
+			return &field.Error{Field: "options.ttl", Problem: `must be a duration like "24h", positive and at most 672h (4 weeks)`}
 		}
 	}
 	if o.Priority != "" && o.Priority != "normal" && o.Priority != "high" {
-		return &FieldError{"options.priority", "must be normal or high"}
+		return &field.Error{Field: "options.priority", Problem: "must be normal or high"}
 	}
 	if len(o.CollapseKey) > MaxCollapseKey {
-		return &FieldError{"options.collapseKey", fmt.Sprintf("at most %d bytes (APNs apns-collapse-id)", MaxCollapseKey)}
+		return &field.Error{Field: "options.collapseKey", Problem: fmt.Sprintf("at most %d bytes (APNs apns-collapse-id)", MaxCollapseKey)}
 	}
 	if o.APNsPushType != "" && o.APNsPushType != "alert" && o.APNsPushType != "background" {
-		return &FieldError{"options.apnsPushType", "must be alert or background"}
+		return &field.Error{Field: "options.apnsPushType", Problem: "must be alert or background"}
 	}
 	if len(o.Sound) > 64 {
-		return &FieldError{"options.sound", "at most 64 bytes"}
+		return &field.Error{Field: "options.sound", Problem: "at most 64 bytes"}
 	}
 	return nil
 }
 
-func (s *Spec) checkLimits() *FieldError {
+func (s *Spec) checkLimits() *field.Error {
 	if s.RatePerSecond < 0 || s.RatePerSecond > MaxRatePerSec {
-		return &FieldError{"ratePerSecond", fmt.Sprintf("must be between 0 (no campaign limit) and %d", MaxRatePerSec)}
+		return &field.Error{Field: "ratePerSecond", Problem: fmt.Sprintf("must be between 0 (no campaign limit) and %d", MaxRatePerSec)}
 	}
 	if q := s.QuietHours; q != nil {
 		if !clockPattern.MatchString(q.Start) {
-			return &FieldError{"quietHours.start", `must be a time of day "HH:MM", e.g. "21:00"`}
+			return &field.Error{Field: "quietHours.start", Problem: `must be a time of day "HH:MM", e.g. "21:00"`}
 		}
 		if !clockPattern.MatchString(q.End) {
-			return &FieldError{"quietHours.end", `must be a time of day "HH:MM", e.g. "08:00"`}
+			return &field.Error{Field: "quietHours.end", Problem: `must be a time of day "HH:MM", e.g. "08:00"`}
 		}
 		if q.Start == q.End {
-			return &FieldError{"quietHours", "start and end must differ"}
+			return &field.Error{Field: "quietHours", Problem: "start and end must differ"}
 		}
 	}
 	return nil

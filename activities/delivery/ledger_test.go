@@ -4,7 +4,10 @@ import (
 	"context"
 	"testing"
 
+	"github.com/jackc/pgx/v5/pgxpool"
+
 	"github.com/imshift/imshift/activities/delivery"
+	"github.com/imshift/imshift/testbed/rigs/dbfault"
 	"github.com/imshift/imshift/testbed/testenv"
 )
 
@@ -53,5 +56,40 @@ func TestLedgerKeepsFinalRowsAndCountsAttempts(t *testing.T) {
 	must(err)
 	if len(other) != 0 {
 		t.Errorf("the ledger leaks across sends: %v", other)
+	}
+}
+
+// Record rides out a database that drops every connection: the pooled
+// connections are dead (a statement on one fails), yet the write lands.
+func TestLedgerRecordRetriesThroughKilledConnections(t *testing.T) {
+	pool, dbURL := testenv.Database(t)
+	ctx := context.Background()
+	conns := make([]*pgxpool.Conn, 4)
+	for i := range conns {
+		c, err := pool.Acquire(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		conns[i] = c
+	}
+	for _, c := range conns {
+		c.Release()
+	}
+	if n := dbfault.Terminate(t, dbURL); n < len(conns) {
+		t.Fatalf("terminated %d connections, want at least %d", n, len(conns))
+	}
+	if _, err := pool.Exec(ctx, "SELECT 1"); err == nil {
+		t.Fatal("a statement on a killed pooled connection succeeded; the test would prove nothing")
+	}
+	l := delivery.NewLedger(pool)
+	err := l.Record(ctx, delivery.PushSend("w"), []delivery.Entry{
+		{DeviceID: 1, Provider: "apns", Outcome: delivery.OutcomeSent, Class: delivery.Sent, MessageID: "id-1", Attempts: 1},
+	})
+	if err != nil {
+		t.Fatalf("record after the connections were killed: %v", err)
+	}
+	rows, err := l.AllRows(ctx, delivery.PushSend("w"))
+	if err != nil || rows[1].MessageID != "id-1" {
+		t.Fatalf("rows = %+v, %v", rows, err)
 	}
 }

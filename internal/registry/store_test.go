@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/imshift/imshift/internal/field"
 	"github.com/imshift/imshift/testbed/testenv"
 )
 
@@ -58,7 +59,7 @@ func TestUpsertRejectsInvalidDevice(t *testing.T) {
 	d := validDevice()
 	d.Platform = "android"
 	_, _, err := newStore(t).Upsert(context.Background(), d)
-	var fe *FieldError
+	var fe *field.Error
 	if !errors.As(err, &fe) || fe.Field != "provider" {
 		t.Fatalf("got %v", err)
 	}

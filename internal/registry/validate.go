@@ -11,16 +11,12 @@ import (
 	// Time zones are checked with time.LoadLocation; embedding the database
 	// keeps that working in images without /usr/share/zoneinfo.
 	_ "time/tzdata"
+
+	"github.com/imshift/imshift/internal/field"
 )
 
-// FieldError says which input field is wrong and why, in the API's JSON
-// field names. Its text never holds the value (it may be a token).
-type FieldError struct {
-	Field   string
-	Problem string
-}
-
-func (e *FieldError) Error() string { return e.Field + ": " + e.Problem }
+// Problems are reported as a *field.Error naming the API's JSON field; its
+// text never holds the value (it may be a token).
 
 // Limits on what a device row may hold.
 const (
@@ -48,7 +44,7 @@ var providers = map[string][]string{
 }
 
 // Normalize fills defaults (time zone UTC) and trims spaces, then checks
-// every field. It returns the first problem as a *FieldError.
+// every field. It returns the first problem as a *field.Error.
 func (d *Device) Normalize() error {
 	d.UserID = strings.TrimSpace(d.UserID)
 	d.Platform = strings.ToLower(strings.TrimSpace(d.Platform))
@@ -59,10 +55,10 @@ func (d *Device) Normalize() error {
 	if d.TimeZone == "" {
 		d.TimeZone = DefaultTimeZone
 	}
-	checks := []func() *FieldError{
-		func() *FieldError { return CheckUserID(d.UserID) },
+	checks := []func() *field.Error{
+		func() *field.Error { return CheckUserID(d.UserID) },
 		d.checkPlatform,
-		func() *FieldError { return CheckToken(d.Provider, d.Token) },
+		func() *field.Error { return CheckToken(d.Provider, d.Token) },
 		d.checkAppID,
 		d.checkLocale,
 		d.checkTimeZone,
@@ -78,7 +74,7 @@ func (d *Device) Normalize() error {
 // NormalizeKey normalizes a provider and token the way Normalize does and
 // checks them, so a device is removed or looked up by exactly the forms it
 // can be registered with ("FCM", a padded token).
-func NormalizeKey(provider, token string) (string, string, *FieldError) {
+func NormalizeKey(provider, token string) (string, string, *field.Error) {
 	provider, token = normalizeKey(provider, token)
 	return provider, token, CheckToken(provider, token)
 }
@@ -88,80 +84,80 @@ func normalizeKey(provider, token string) (string, string) {
 }
 
 // CheckUserID accepts 1..MaxUserIDLen printable UTF-8 characters.
-func CheckUserID(id string) *FieldError {
+func CheckUserID(id string) *field.Error {
 	if id == "" {
-		return &FieldError{"userId", "is required"}
+		return &field.Error{Field: "userId", Problem: "is required"}
 	}
 	if !utf8.ValidString(id) {
-		return &FieldError{"userId", "is not valid UTF-8"}
+		return &field.Error{Field: "userId", Problem: "is not valid UTF-8"}
 	}
 	if len(id) > MaxUserIDLen {
-		return &FieldError{"userId", fmt.Sprintf("is longer than %d bytes", MaxUserIDLen)}
+		return &field.Error{Field: "userId", Problem: fmt.Sprintf("is longer than %d bytes", MaxUserIDLen)}
 	}
 	if !printable(id) {
-		return &FieldError{"userId", "has control characters"}
+		return &field.Error{Field: "userId", Problem: "has control characters"}
 	}
 	return nil
 }
 
-func (d *Device) checkPlatform() *FieldError {
+func (d *Device) checkPlatform() *field.Error {
 	platforms, ok := providers[d.Provider]
 	if !ok {
-		return &FieldError{"provider", `must be "fcm" or "apns"`}
+		return &field.Error{Field: "provider", Problem: `must be "fcm" or "apns"`}
 	}
 	switch d.Platform {
 	case PlatformIOS, PlatformAndroid, PlatformWeb:
 	default:
-		return &FieldError{"platform", `must be "ios", "android" or "web"`}
+		return &field.Error{Field: "platform", Problem: `must be "ios", "android" or "web"`}
 	}
 	for _, p := range platforms {
 		if p == d.Platform {
 			return nil
 		}
 	}
-	return &FieldError{"provider", fmt.Sprintf("%s cannot reach platform %s (apns is for ios only)", d.Provider, d.Platform)}
+	return &field.Error{Field: "provider", Problem: fmt.Sprintf("%s cannot reach platform %s (apns is for ios only)", d.Provider, d.Platform)}
 }
 
 // CheckToken checks a token's shape for its provider: APNs tokens are hex,
 // FCM registration tokens use a URL-safe alphabet. A provider it does not
 // know is reported on the provider field.
-func CheckToken(provider, token string) *FieldError {
+func CheckToken(provider, token string) *field.Error {
 	switch provider {
 	case ProviderAPNs:
 		if len(token) < MinAPNsToken || len(token) > MaxAPNsToken || len(token)%2 != 0 || !hexToken.MatchString(token) {
-			return &FieldError{"token", fmt.Sprintf("an APNs token is an even number (%d..%d) of hex digits", MinAPNsToken, MaxAPNsToken)}
+			return &field.Error{Field: "token", Problem: fmt.Sprintf("an APNs token is an even number (%d..%d) of hex digits", MinAPNsToken, MaxAPNsToken)}
 		}
 	case ProviderFCM:
 		if len(token) < MinFCMToken || len(token) > MaxFCMToken || !fcmToken.MatchString(token) {
-			return &FieldError{"token", fmt.Sprintf("an FCM token is %d..%d characters of A-Z a-z 0-9 _ : . -", MinFCMToken, MaxFCMToken)}
+			return &field.Error{Field: "token", Problem: fmt.Sprintf("an FCM token is %d..%d characters of A-Z a-z 0-9 _ : . -", MinFCMToken, MaxFCMToken)}
 		}
 	default:
-		return &FieldError{"provider", `must be "fcm" or "apns"`}
+		return &field.Error{Field: "provider", Problem: `must be "fcm" or "apns"`}
 	}
 	return nil
 }
 
-func (d *Device) checkAppID() *FieldError {
+func (d *Device) checkAppID() *field.Error {
 	if len(d.AppID) > MaxAppIDLen || !printable(d.AppID) {
-		return &FieldError{"appId", fmt.Sprintf("must be at most %d printable bytes", MaxAppIDLen)}
+		return &field.Error{Field: "appId", Problem: fmt.Sprintf("must be at most %d printable bytes", MaxAppIDLen)}
 	}
 	return nil
 }
 
-func (d *Device) checkLocale() *FieldError {
+func (d *Device) checkLocale() *field.Error {
 	if d.Locale != "" && (len(d.Locale) > MaxLocaleLen || !locale.MatchString(d.Locale)) {
-		return &FieldError{"locale", `must be a language tag like "de" or "pt-BR"`}
+		return &field.Error{Field: "locale", Problem: `must be a language tag like "de" or "pt-BR"`}
 	}
 	return nil
 }
 
-func (d *Device) checkTimeZone() *FieldError {
+func (d *Device) checkTimeZone() *field.Error {
 	// "Local" would mean the server's zone, not the device's.
 	if d.TimeZone == "Local" {
-		return &FieldError{"timeZone", `must be an IANA time zone like "Europe/Berlin"`}
+		return &field.Error{Field: "timeZone", Problem: `must be an IANA time zone like "Europe/Berlin"`}
 	}
 	if _, err := time.LoadLocation(d.TimeZone); err != nil {
-		return &FieldError{"timeZone", `must be an IANA time zone like "Europe/Berlin"`}
+		return &field.Error{Field: "timeZone", Problem: `must be an IANA time zone like "Europe/Berlin"`}
 	}
 	return nil
 }

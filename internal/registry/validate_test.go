@@ -2,6 +2,7 @@ package registry
 
 import (
 	"errors"
+	"github.com/imshift/imshift/internal/field"
 	"strings"
 	"testing"
 )
@@ -44,9 +45,9 @@ func TestNormalizeNamesTheField(t *testing.T) {
 			d := validDevice()
 			c.edit(&d)
 			err := d.Normalize()
-			var fe *FieldError
+			var fe *field.Error
 			if !errors.As(err, &fe) || fe.Field != c.field {
-				t.Fatalf("got %v, want a FieldError on %s", err, c.field)
+				t.Fatalf("got %v, want a field.Error on %s", err, c.field)
 			}
 			if strings.Contains(err.Error(), d.Token) && d.Token != "" {
 				t.Fatalf("error holds the token: %q", err)

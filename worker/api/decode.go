@@ -13,7 +13,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
-	"github.com/imshift/imshift/internal/registry"
+	"github.com/imshift/imshift/internal/field"
 )
 
 // requestError is an answer to bad input: status, message and the field.
@@ -135,7 +135,7 @@ func jsonKind(goKind string) string {
 
 // fieldError turns a validation error into a 400, or reports false.
 func fieldError(err error) (*requestError, bool) {
-	var fe *registry.FieldError
+	var fe *field.Error
 	if !errors.As(err, &fe) {
 		return nil, false
 	}

@@ -48,7 +48,7 @@ func CampaignWorkflowID(campaignID string) string { return "campaign-" + campaig
 
 // ValidateCampaign checks a campaign before it is started, as the workflow
 // will: the starter and the UI refuse bad input before anything is sent.
-// The error is a *campaign.FieldError naming the field.
+// The error is a *field.Error naming the field.
 func ValidateCampaign(c Campaign) error {
 	if c.Continuation != nil {
 		return errors.New("continuation: set by the workflow itself, never in an input")

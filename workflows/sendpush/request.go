@@ -7,6 +7,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/imshift/imshift/internal/field"
 	"github.com/imshift/imshift/internal/registry"
 )
 
@@ -44,15 +45,15 @@ type SendPushRequest struct {
 }
 
 // Validate checks every field and returns the first problem as a
-// *registry.FieldError naming it.
+// *field.Error naming it.
 func (r SendPushRequest) Validate() error {
 	if err := registry.CheckUserID(r.UserID); err != nil {
 		return err
 	}
 	if r.Category != CategoryOTP && r.Category != CategoryAccountAlert {
-		return &registry.FieldError{Field: "category", Problem: `must be "otp" or "account_alert"`}
+		return &field.Error{Field: "category", Problem: `must be "otp" or "account_alert"`}
 	}
-	checks := []func() *registry.FieldError{r.checkText, r.checkData, r.checkPayload, r.checkKey}
+	checks := []func() *field.Error{r.checkText, r.checkData, r.checkPayload, r.checkKey}
 	for _, c := range checks {
 		if err := c(); err != nil {
 			return err
@@ -69,34 +70,34 @@ func (r SendPushRequest) ParseTTL() (time.Duration, error) {
 	}
 	d, err := time.ParseDuration(r.TTL)
 	if err != nil || d < MinTTL || d > MaxTTL {
-		return 0, &registry.FieldError{Field: "ttl", Problem: fmt.Sprintf("must be a duration like \"90s\" or \"5m\", from %s to %s", MinTTL, MaxTTL)}
+		return 0, &field.Error{Field: "ttl", Problem: fmt.Sprintf("must be a duration like \"90s\" or \"5m\", from %s to %s", MinTTL, MaxTTL)}
 	}
 	return d, nil
 }
 
-func (r SendPushRequest) checkText() *registry.FieldError {
+func (r SendPushRequest) checkText() *field.Error {
 	if !utf8.ValidString(r.Title) || len(r.Title) > MaxTitle {
-		return &registry.FieldError{Field: "title", Problem: fmt.Sprintf("must be UTF-8 of at most %d bytes", MaxTitle)}
+		return &field.Error{Field: "title", Problem: fmt.Sprintf("must be UTF-8 of at most %d bytes", MaxTitle)}
 	}
 	if !utf8.ValidString(r.Body) || len(r.Body) > MaxBody {
-		return &registry.FieldError{Field: "body", Problem: fmt.Sprintf("must be UTF-8 of at most %d bytes", MaxBody)}
+		return &field.Error{Field: "body", Problem: fmt.Sprintf("must be UTF-8 of at most %d bytes", MaxBody)}
 	}
 	if strings.TrimSpace(r.Title) == "" && strings.TrimSpace(r.Body) == "" {
-		return &registry.FieldError{Field: "body", Problem: "title and body are both empty"}
+		return &field.Error{Field: "body", Problem: "title and body are both empty"}
 	}
 	return nil
 }
 
-func (r SendPushRequest) checkData() *registry.FieldError {
+func (r SendPushRequest) checkData() *field.Error {
 	if len(r.Data) > MaxDataKey {
-		return &registry.FieldError{Field: "data", Problem: fmt.Sprintf("has more than %d keys", MaxDataKey)}
+		return &field.Error{Field: "data", Problem: fmt.Sprintf("has more than %d keys", MaxDataKey)}
 	}
 	for k, v := range r.Data {
 		if k == "" || reservedKey(k) {
-			return &registry.FieldError{Field: "data", Problem: fmt.Sprintf("key %q is empty or reserved by FCM or APNs", k)}
+			return &field.Error{Field: "data", Problem: fmt.Sprintf("key %q is empty or reserved by FCM or APNs", k)}
 		}
 		if !utf8.ValidString(k) || !utf8.ValidString(v) {
-			return &registry.FieldError{Field: "data", Problem: "keys and values must be UTF-8"}
+			return &field.Error{Field: "data", Problem: "keys and values must be UTF-8"}
 		}
 	}
 	return nil
@@ -113,13 +114,13 @@ func reservedKey(k string) bool {
 	return strings.HasPrefix(k, "google") || strings.HasPrefix(k, "gcm")
 }
 
-func (r SendPushRequest) checkPayload() *registry.FieldError {
+func (r SendPushRequest) checkPayload() *field.Error {
 	if n := PayloadSize(r.Title, r.Body, r.Data); n > MaxPayload {
-		field := "body"
+		path := "body"
 		if len(r.Data) > 0 {
-			field = "data"
+			path = "data"
 		}
-		return &registry.FieldError{Field: field, Problem: fmt.Sprintf("the push payload would be %d bytes, over the providers' %d", n, MaxPayload)}
+		return &field.Error{Field: path, Problem: fmt.Sprintf("the push payload would be %d bytes, over the providers' %d", n, MaxPayload)}
 	}
 	return nil
 }
@@ -138,9 +139,9 @@ func PayloadSize(title, body string, data map[string]string) int {
 	return len(b)
 }
 
-func (r SendPushRequest) checkKey() *registry.FieldError {
+func (r SendPushRequest) checkKey() *field.Error {
 	if r.IdempotencyKey == "" || len(r.IdempotencyKey) > MaxKey || !utf8.ValidString(r.IdempotencyKey) {
-		return &registry.FieldError{Field: "idempotencyKey", Problem: fmt.Sprintf("is required, UTF-8 of at most %d bytes", MaxKey)}
+		return &field.Error{Field: "idempotencyKey", Problem: fmt.Sprintf("is required, UTF-8 of at most %d bytes", MaxKey)}
 	}
 	return nil
 }

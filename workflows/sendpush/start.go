@@ -35,7 +35,7 @@ func SendPushWorkflowID(idempotencyKey string) string {
 // one its idempotency key already started: a running workflow is used as is
 // (conflict policy USE_EXISTING) and a closed one is not run again (reuse
 // policy REJECT_DUPLICATE) for as long as the namespace retains it. Either
-// way it returns the workflow id. A bad request is a *registry.FieldError.
+// way it returns the workflow id. A bad request is a *field.Error.
 func StartSendPush(ctx context.Context, c client.Client, taskQueue string, req SendPushRequest) (string, error) {
 	if err := req.Validate(); err != nil {
 		return "", err

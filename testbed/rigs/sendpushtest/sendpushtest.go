@@ -26,6 +26,7 @@ import (
 // Env is one test's push stack.
 type Env struct {
 	DB        *pgxpool.Pool
+	DBURL     string
 	Registry  *registry.Store
 	Temporal  client.Client
 	TaskQueue string
@@ -38,10 +39,11 @@ type Env struct {
 // own; everything stops when the test ends.
 func Start(t *testing.T) *Env {
 	t.Helper()
-	pool, _ := testenv.Database(t)
+	pool, dbURL := testenv.Database(t)
 	providers := simtest.Start(t)
 	e := &Env{
 		DB:        pool,
+		DBURL:     dbURL,
 		Registry:  registry.New(pool),
 		Temporal:  testenv.Temporal(t),
 		TaskQueue: "sendpush-" + strings.ToLower(strings.NewReplacer("/", "-", " ", "-").Replace(t.Name())),

@@ -75,7 +75,17 @@ func (s *Server) SetTokenFault(token string, f Fault) error {
 // SetRateFault makes every Nth push that has no token fault answer f,
 // counting from now; f.Remaining limits the firings (0 = forever).
 // everyNth <= 0 clears it.
-func (s *Server) SetRateFault(f Fault, everyNth int) { s.st.setRateFault(f, everyNth) }
+func (s *Server) SetRateFault(f Fault, everyNth int) {
+	if everyNth <= 0 || f.Status == 0 {
+		_ = s.st.setRateFaults(nil)
+		return
+	}
+	_ = s.st.setRateFaults([]RateRule{{EveryNth: everyNth, Fault: f}})
+}
+
+// SetRateFaults replaces the rate faults with rules (none clears them) and
+// restarts their request count.
+func (s *Server) SetRateFaults(rules []RateRule) error { return s.st.setRateFaults(rules) }
 
 // SetLatency changes the delay added before every push answer.
 func (s *Server) SetLatency(d time.Duration) { s.latency.Store(int64(d)) }

@@ -10,10 +10,13 @@ import (
 const controlPrefix = "/_sim/"
 
 // faultRequest is the JSON body of POST /_sim/faults/token and
-// /_sim/faults/rate. RetryAfter is a Go duration string ("1s").
+// /_sim/faults/rate, and one rule of /_sim/faults/rates
+// ({"rules":[{"every_nth":5,"phase":0,"status":429,...},...]}). RetryAfter
+// is a Go duration string ("1s").
 type faultRequest struct {
 	Token      string `json:"token"`
 	EveryNth   int    `json:"every_nth"`
+	Phase      int    `json:"phase"`
 	Status     int    `json:"status"`
 	Reason     string `json:"reason"`
 	Remaining  int    `json:"remaining"`
@@ -46,6 +49,8 @@ func (s *Server) control(w http.ResponseWriter, r *http.Request, route string) {
 		err = s.postTokenFault(r)
 	case route == "faults/rate":
 		err = s.postRateFault(r)
+	case route == "faults/rates":
+		err = s.postRateFaults(r)
 	case route == "latency":
 		err = s.postDuration(r, func(d durationRequest) string { return d.Latency }, s.SetLatency)
 	case route == "clock":
@@ -89,23 +94,46 @@ func (s *Server) postRateFault(r *http.Request) error {
 	return nil
 }
 
+func (s *Server) postRateFaults(r *http.Request) error {
+	var req struct {
+		Rules []faultRequest `json:"rules"`
+	}
+	if err := json.NewDecoder(r.Body).Decode(&req); err != nil {
+		return errors.New("body must be {\"rules\": [faults]}")
+	}
+	rules := make([]RateRule, len(req.Rules))
+	for i, fr := range req.Rules {
+		f, err := faultOf(fr)
+		if err != nil {
+			return err
+		}
+		rules[i] = RateRule{EveryNth: fr.EveryNth, Phase: fr.Phase, Fault: f}
+	}
+	return s.SetRateFaults(rules)
+}
+
 func decodeFault(r *http.Request) (faultRequest, Fault, error) {
 	var fr faultRequest
 	if err := json.NewDecoder(r.Body).Decode(&fr); err != nil {
 		return fr, Fault{}, errors.New("body must be a JSON fault")
 	}
+	f, err := faultOf(fr)
+	return fr, f, err
+}
+
+func faultOf(fr faultRequest) (Fault, error) {
 	f := Fault{Status: fr.Status, Reason: fr.Reason, Remaining: fr.Remaining}
 	if fr.Status != 0 && (fr.Status < 400 || fr.Status > 599) {
-		return fr, f, errors.New("status must be 4xx or 5xx (0 clears)")
+		return f, errors.New("status must be 4xx or 5xx (0 clears)")
 	}
 	if fr.RetryAfter != "" {
 		d, err := time.ParseDuration(fr.RetryAfter)
 		if err != nil {
-			return fr, f, errors.New("retry_after must be a Go duration")
+			return f, errors.New("retry_after must be a Go duration")
 		}
 		f.RetryAfter = d
 	}
-	return fr, f, nil
+	return f, nil
 }
 
 func (s *Server) postDuration(r *http.Request, pick func(durationRequest) string, set func(time.Duration)) error {

@@ -158,3 +158,30 @@ func getJSON(t *testing.T, hc *http.Client, url string, v any) {
 		t.Fatalf("GET %s: %v in %s", url, err, buf.String())
 	}
 }
+
+// Rate rules with one period and different phases mix faults: here a 429
+// and a 503 on every fifth request each, the fault benchmark's mix.
+func TestRateRulesMixFaultsByPhase(t *testing.T) {
+	r := newRig(t)
+	c := r.goodClient()
+	err := r.sim.SetRateFaults([]RateRule{
+		{EveryNth: 5, Phase: 1, Fault: Fault{Status: 429, Reason: "TooManyRequests"}},
+		{EveryNth: 5, Phase: 2, Fault: Fault{Status: 503, Reason: "ServiceUnavailable"}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []int
+	for i := range 10 {
+		got = append(got, push(t, c, note(deviceToken(i))).StatusCode)
+	}
+	want := []int{429, 503, 200, 200, 200, 429, 503, 200, 200, 200}
+	for i := range want {
+		if got[i] != want[i] {
+			t.Fatalf("answers %v, want %v", got, want)
+		}
+	}
+	if err := r.sim.SetRateFaults([]RateRule{{EveryNth: 5, Phase: 5, Fault: Fault{Status: 429}}}); err == nil {
+		t.Error("a phase outside the period was accepted")
+	}
+}

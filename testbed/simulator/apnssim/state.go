@@ -56,20 +56,34 @@ type shard struct {
 	totals map[outcome]int64
 }
 
-// rateFault fires its fault on every Nth request that reaches it.
+// RateRule makes request n (counted from 1 over every valid push) answer
+// Fault when n % EveryNth == Phase and the token has no fault of its own.
+// Several rules with the same EveryNth and different phases mix faults
+// deterministically: {5, 0, 429} and {5, 1, 503} fail 20 % each.
+type RateRule struct {
+	EveryNth int
+	Phase    int
+	Fault    Fault
+}
+
+// rateFault is a RateRule with its countdown.
 type rateFault struct {
-	fault   Fault
-	every   uint64
-	seen    atomic.Uint64
+	RateRule
 	left    atomic.Int64
 	limited bool
+}
+
+// rateFaults are the installed rules and the request count they share.
+type rateFaults struct {
+	seen  atomic.Uint64
+	rules []*rateFault
 }
 
 // state is the mutable side of a Server.
 type state struct {
 	seed   maphash.Seed
 	shards [shardCount]shard
-	rate   atomic.Pointer[rateFault]
+	rate   atomic.Pointer[rateFaults]
 }
 
 var errBadToken = errors.New("apnssim: device token must be 64 hex digits")
@@ -150,14 +164,21 @@ func (sh *shard) takeFault(k tokenKey) (Fault, bool) {
 // takeRate counts the request against the rate fault and reports whether it
 // is the Nth.
 func (s *state) takeRate() (Fault, bool) {
-	rf := s.rate.Load()
-	if rf == nil || rf.seen.Add(1)%rf.every != 0 {
+	rfs := s.rate.Load()
+	if rfs == nil {
 		return Fault{}, false
 	}
-	if rf.limited && rf.left.Add(-1) < 0 {
-		return Fault{}, false
+	n := rfs.seen.Add(1)
+	for _, rf := range rfs.rules {
+		if n%uint64(rf.EveryNth) != uint64(rf.Phase) {
+			continue
+		}
+		if rf.limited && rf.left.Add(-1) < 0 {
+			return Fault{}, false
+		}
+		return rf.Fault, true
 	}
-	return rf.fault, true
+	return Fault{}, false
 }
 
 func (s *state) setTokenFault(token string, f Fault) error {
@@ -176,14 +197,21 @@ func (s *state) setTokenFault(token string, f Fault) error {
 	return nil
 }
 
-func (s *state) setRateFault(f Fault, everyNth int) {
-	if everyNth <= 0 || f.Status == 0 {
-		s.rate.Store(nil)
-		return
+func (s *state) setRateFaults(rules []RateRule) error {
+	rfs := &rateFaults{}
+	for _, r := range rules {
+		if r.EveryNth <= 0 || r.Phase < 0 || r.Phase >= r.EveryNth || r.Fault.Status == 0 {
+			return errors.New("apnssim: a rate rule needs every_nth > 0, 0 <= phase < every_nth and a status")
+		}
+		rf := &rateFault{RateRule: r, limited: r.Fault.Remaining > 0}
+		rf.left.Store(int64(r.Fault.Remaining))
+		rfs.rules = append(rfs.rules, rf)
 	}
-	rf := &rateFault{fault: f, every: uint64(everyNth), limited: f.Remaining > 0}
-	rf.left.Store(int64(f.Remaining))
-	s.rate.Store(rf)
+	if len(rfs.rules) == 0 {
+		rfs = nil
+	}
+	s.rate.Store(rfs)
+	return nil
 }
 
 // counts returns how often token was answered 200 and how often it was

@@ -15,6 +15,7 @@ import (
 //	POST /_sim/latency          {"latency":"20ms"}
 //	POST /_sim/token-fault      {"token":"T","fault":{"status":"UNREGISTERED","remaining":0,"retry_after":"30s"}}
 //	POST /_sim/rate-fault       {"every_nth":10,"fault":{"status":"QUOTA_EXCEEDED","retry_after":"5s"}}
+//	POST /_sim/rate-faults      {"rules":[{"every_nth":5,"phase":0,"fault":{...}},{"every_nth":5,"phase":1,"fault":{...}}]}
 //	POST /_sim/service-accounts <service-account key file>
 //
 // Errors answer 400 {"error":"..."}; successes 204 or 200 with a body.
@@ -67,6 +68,13 @@ func (s *Server) serveControl(w http.ResponseWriter, r *http.Request) {
 		var req rateFaultRequest
 		if err = decodeStrict(r.Body, &req); err == nil {
 			err = s.SetRateFault(req.Fault, req.EveryNth)
+		}
+	case "/_sim/rate-faults":
+		var req struct {
+			Rules []RateRule `json:"rules"`
+		}
+		if err = decodeStrict(r.Body, &req); err == nil {
+			err = s.SetRateFaults(req.Rules)
 		}
 	case "/_sim/service-accounts":
 		err = s.controlRegister(r.Body)

@@ -64,15 +64,24 @@ func (f Fault) validate() error {
 	return nil
 }
 
+// RateRule makes request n (counted from 1 over every send) answer Fault
+// when n % EveryNth == Phase and the token has no fault of its own. Several rules with
+// the same EveryNth and different phases mix faults deterministically:
+// {5, 0, QUOTA_EXCEEDED} and {5, 1, UNAVAILABLE} fail 20 % each.
+type RateRule struct {
+	EveryNth int   `json:"every_nth"`
+	Phase    int   `json:"phase,omitempty"`
+	Fault    Fault `json:"fault"`
+}
+
 // faults holds the per-token and rate faults. active counts installed
 // faults so the hot path skips the mutex when there are none.
 type faults struct {
 	active atomic.Int32
 	mu     sync.Mutex
 	tokens map[string]*Fault
-	rate   *Fault
-	every  uint64
-	seen   uint64 // requests counted for the rate fault
+	rates  []RateRule
+	seen   uint64 // requests counted for the rate rules
 }
 
 func (fs *faults) setToken(token string, f Fault) {
@@ -85,31 +94,27 @@ func (fs *faults) setToken(token string, f Fault) {
 	fs.recount()
 }
 
-func (fs *faults) setRate(f *Fault, everyNth int) {
+func (fs *faults) setRates(rules []RateRule) {
 	fs.mu.Lock()
 	defer fs.mu.Unlock()
-	fs.rate, fs.every, fs.seen = f, uint64(everyNth), 0
+	fs.rates, fs.seen = rules, 0
 	fs.recount()
 }
 
 func (fs *faults) reset() {
 	fs.mu.Lock()
 	defer fs.mu.Unlock()
-	fs.tokens, fs.rate, fs.every, fs.seen = nil, nil, 0, 0
+	fs.tokens, fs.rates, fs.seen = nil, nil, 0
 	fs.recount()
 }
 
 // recount must be called with mu held.
 func (fs *faults) recount() {
-	n := len(fs.tokens)
-	if fs.rate != nil {
-		n++
-	}
-	fs.active.Store(int32(n))
+	fs.active.Store(int32(len(fs.tokens) + len(fs.rates)))
 }
 
 // next returns the fault that answers this request, if any. A token fault
-// wins over the rate fault; the rate counter advances on every request
+// wins over the rate rules; the rate counter advances on every request
 // that gets here, so "every Nth" is exact and needs no randomness.
 func (fs *faults) next(token string) (Fault, bool) {
 	if fs.active.Load() == 0 {
@@ -117,9 +122,10 @@ func (fs *faults) next(token string) (Fault, bool) {
 	}
 	fs.mu.Lock()
 	defer fs.mu.Unlock()
-	if fs.rate != nil {
+	if len(fs.rates) > 0 {
 		fs.seen++
 	}
+	n := fs.seen
 	if f, ok := fs.tokens[token]; ok {
 		if consume(f) {
 			delete(fs.tokens, token)
@@ -127,10 +133,14 @@ func (fs *faults) next(token string) (Fault, bool) {
 		}
 		return *f, true
 	}
-	if fs.rate != nil && fs.seen%fs.every == 0 {
-		f := *fs.rate
-		if consume(fs.rate) {
-			fs.rate = nil
+	for i := range fs.rates {
+		r := &fs.rates[i]
+		if n%uint64(r.EveryNth) != uint64(r.Phase) {
+			continue
+		}
+		f := r.Fault
+		if consume(&r.Fault) {
+			fs.rates = append(fs.rates[:i:i], fs.rates[i+1:]...)
 			fs.recount()
 		}
 		return f, true

@@ -265,3 +265,24 @@ func (e *env) getJSON(t *testing.T, path string) map[string]any {
 	buf.ReadFrom(resp.Body)
 	return mustJSON(t, buf.String())
 }
+
+// Rate rules with one period and different phases mix faults: here a
+// QUOTA_EXCEEDED and an UNAVAILABLE on every fifth request each, the fault
+// benchmark's mix, set through the control API.
+func TestRateRulesMixFaultsByPhase(t *testing.T) {
+	e := startSim(t, false)
+	tok := e.accessToken(t)
+	body := `{"rules":[{"every_nth":5,"phase":1,"fault":{"status":"QUOTA_EXCEEDED","retry_after":"1s"}},
+		{"every_nth":5,"phase":2,"fault":{"status":"UNAVAILABLE"}}]}`
+	if code, _ := e.post(t, "/_sim/rate-faults", "", body); code != http.StatusNoContent {
+		t.Fatalf("rate-faults: %d", code)
+	}
+	var codes []int
+	for range 10 {
+		code, _ := e.post(t, sendPath, tok, `{"message":{"token":"m"}}`)
+		codes = append(codes, code)
+	}
+	if want := []int{429, 503, 200, 200, 200, 429, 503, 200, 200, 200}; !reflect.DeepEqual(codes, want) {
+		t.Fatalf("codes %v, want %v", codes, want)
+	}
+}

@@ -18,7 +18,9 @@
 package fcmsim
 
 import (
+	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -120,13 +122,23 @@ func (s *Server) SetTokenFault(token string, f Fault) error {
 // removes the rate fault.
 func (s *Server) SetRateFault(f Fault, everyNth int) error {
 	if everyNth <= 0 {
-		s.faults.setRate(nil, 0)
-		return nil
+		return s.SetRateFaults(nil)
 	}
-	if err := f.validate(); err != nil {
-		return err
+	return s.SetRateFaults([]RateRule{{EveryNth: everyNth, Fault: f}})
+}
+
+// SetRateFaults replaces the rate faults with rules (none clears them) and
+// restarts their request count.
+func (s *Server) SetRateFaults(rules []RateRule) error {
+	for _, r := range rules {
+		if r.EveryNth <= 0 || r.Phase < 0 || r.Phase >= r.EveryNth {
+			return fmt.Errorf("fcmsim: rate rule needs every_nth > 0 and 0 <= phase < every_nth")
+		}
+		if err := r.Fault.validate(); err != nil {
+			return err
+		}
 	}
-	s.faults.setRate(&f, everyNth)
+	s.faults.setRates(slices.Clone(rules))
 	return nil
 }
 
