@@ -5,6 +5,7 @@ import (
 
 	"github.com/imshift/imshift/testbed/rigs/campaigntest"
 	"github.com/imshift/imshift/testbed/rigs/dbfault"
+	"github.com/imshift/imshift/testbed/testenv"
 	"github.com/imshift/imshift/workflows/campaign"
 )
 
@@ -21,7 +22,7 @@ func TestCampaignE2EDatabaseConnectionsKilledNothingDuplicatedNothingLost(t *tes
 	c.RatePerSecond = 200 // four seconds of sending
 	run := r.Start(t, c)
 	for round, at := range []int64{150, 350, 550} {
-		campaigntest.WaitFor(t, "pushes before the next fault", func() bool { return r.TotalDelivered() >= at })
+		testenv.WaitFor(t, "pushes before the next fault", func() bool { return r.TotalDelivered() >= at })
 		t.Logf("round %d: %d connections terminated after %d pushes", round+1, dbfault.Terminate(t, r.DBURL), r.TotalDelivered())
 	}
 	p := r.Finish(t, run)
