@@ -37,6 +37,7 @@ type Presence struct {
 // the others.
 type Resolver struct {
 	store   *Store
+	intake  *intake
 	rdb     redis.UniversalClient // holds both the facade and legacy presence
 	routing *routingCache
 }
@@ -44,11 +45,16 @@ type Resolver struct {
 // NewResolver reads the routing from db (re-read after routingTTL, see
 // RoutingTTL) and presence from rdb.
 func NewResolver(db *pgxpool.Pool, rdb redis.UniversalClient, routingTTL time.Duration) *Resolver {
-	return &Resolver{store: NewStore(rdb), rdb: rdb, routing: &routingCache{db: db, ttl: routingTTL}}
+	store := NewStore(rdb)
+	return &Resolver{store: store, intake: &intake{store: store}, rdb: rdb, routing: &routingCache{db: db, ttl: routingTTL}}
 }
 
-// Store is the facade the resolver reads (and the webhooks write).
-func (r *Resolver) Store() *Store { return r.store }
+// Apply records one webhook event, batched with the events of concurrent
+// requests into one Redis round trip; applied is false for an event older
+// than what the facade holds for that platform.
+func (r *Resolver) Apply(ctx context.Context, e Event) (applied bool, err error) {
+	return r.intake.apply(ctx, e)
+}
 
 // Query answers for legacy user ids, in their order, in one Redis round trip.
 func (r *Resolver) Query(ctx context.Context, userIDs []string) ([]Presence, error) {
@@ -61,7 +67,7 @@ func (r *Resolver) Query(ctx context.Context, userIDs []string) ([]Presence, err
 	legacy := make([]*redis.IntCmd, len(userIDs))
 	for i, id := range userIDs {
 		if rt.onOpenIM(id) {
-			facade[i] = pipe.HGetAll(ctx, userKey(migration.OpenIMUserID(id)))
+			facade[i] = pipe.HGetAll(ctx, UserKey(migration.OpenIMUserID(id)))
 		} else {
 			legacy[i] = pipe.SCard(ctx, migration.PresenceUserKey(id))
 		}

@@ -25,7 +25,8 @@ const (
 // late, older event) for a day, then lets Redis drop it.
 const tombstoneTTL = 24 * time.Hour
 
-func userKey(openimID string) string { return userKeyPrefix + openimID }
+// UserKey is the facade hash of one OpenIM user.
+func UserKey(openimID string) string { return userKeyPrefix + openimID }
 
 // applyScript applies one platform event unless a newer one (higher seq) was
 // applied already, keeps since when the state does not change, and keeps the
@@ -81,38 +82,54 @@ type Store struct {
 // NewStore returns the facade on rdb.
 func NewStore(rdb redis.UniversalClient) *Store { return &Store{rdb: rdb} }
 
-// Apply records one event; applied is false when a newer event for the
-// same platform was applied before (webhooks arrive out of order).
-func (s *Store) Apply(ctx context.Context, e Event) (applied bool, err error) {
-	n, err := applyScript.Run(ctx, s.rdb, []string{userKey(e.UserID), OnlineSetKey},
-		e.PlatformID, e.Seq, flag(e.Online), flag(e.Background), e.UserID, tombstoneTTL.Milliseconds()).Int()
-	if err != nil {
-		return false, fmt.Errorf("presence: apply event: %w", err)
-	}
-	return n == 1, nil
-}
-
 // ApplyAll records several events in one round trip.
 func (s *Store) ApplyAll(ctx context.Context, events []Event) error {
+	_, err := s.applyAll(ctx, events)
+	return err
+}
+
+// applyAll pipelines the script once per event and reports which events
+// were applied. A Redis that lost its script cache (restart, SCRIPT FLUSH)
+// gets the script loaded and the batch sent again: applying is idempotent.
+func (s *Store) applyAll(ctx context.Context, events []Event) ([]bool, error) {
 	if len(events) == 0 {
-		return nil
+		return nil, nil
 	}
+	res, err := s.pipeApply(ctx, events)
+	if err != nil && redis.HasErrorPrefix(err, "NOSCRIPT") {
+		if err = applyScript.Load(ctx, s.rdb).Err(); err == nil {
+			res, err = s.pipeApply(ctx, events)
+		}
+	}
+	if err != nil {
+		return nil, fmt.Errorf("presence: apply %d events: %w", len(events), err)
+	}
+	return res, nil
+}
+
+func (s *Store) pipeApply(ctx context.Context, events []Event) ([]bool, error) {
 	pipe := s.rdb.Pipeline()
-	for _, e := range events {
-		applyScript.Run(ctx, pipe, []string{userKey(e.UserID), OnlineSetKey},
+	cmds := make([]*redis.Cmd, len(events))
+	for i, e := range events {
+		cmds[i] = applyScript.EvalSha(ctx, pipe, []string{UserKey(e.UserID), OnlineSetKey},
 			e.PlatformID, e.Seq, flag(e.Online), flag(e.Background), e.UserID, tombstoneTTL.Milliseconds())
 	}
 	if _, err := pipe.Exec(ctx); err != nil {
-		return fmt.Errorf("presence: apply %d events: %w", len(events), err)
+		return nil, err
 	}
-	return nil
+	out := make([]bool, len(cmds))
+	for i, c := range cmds {
+		n, _ := c.Int()
+		out[i] = n == 1
+	}
+	return out, nil
 }
 
 // queueGet adds the reads of users' hashes to pipe.
 func queueGet(ctx context.Context, pipe redis.Pipeliner, openimIDs []string) []*redis.MapStringStringCmd {
 	cmds := make([]*redis.MapStringStringCmd, len(openimIDs))
 	for i, id := range openimIDs {
-		cmds[i] = pipe.HGetAll(ctx, userKey(id))
+		cmds[i] = pipe.HGetAll(ctx, UserKey(id))
 	}
 	return cmds
 }

@@ -14,7 +14,8 @@ var (
 		Help: "Dead or stale FCM tokens cleared from OpenIM, by outcome.",
 	}, []string{"outcome"})
 
-	staleRemoved = promauto.NewCounter(prometheus.CounterOpts{
+	// StaleRemoved counts devices TokenSweep removed as stale.
+	StaleRemoved = promauto.NewCounter(prometheus.CounterOpts{
 		Name: "imshift_token_stale_removed_total",
 		Help: "Devices removed by TokenSweep because their token was not refreshed for IMSHIFT_TOKEN_STALE_AFTER.",
 	})

@@ -125,7 +125,7 @@ func (a *Activities) SweepStale(ctx context.Context) (Result, error) {
 		if len(all) == 0 {
 			return r, nil
 		}
-		staleRemoved.Add(float64(len(all)))
+		StaleRemoved.Add(float64(len(all)))
 		r.Devices += int64(len(all))
 		// The rows are gone: a failure here is caught by nothing later,
 		// so it is logged and counted rather than retried forever.

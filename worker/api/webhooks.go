@@ -67,7 +67,7 @@ func (s *server) openimWebhook(w http.ResponseWriter, r *http.Request) {
 		writeCallback(w, http.StatusBadRequest, openim.CodeArgs, "ArgsError", problem)
 		return
 	}
-	applied, err := s.opts.Presence.Store().Apply(r.Context(), presence.Event{
+	applied, err := s.opts.Presence.Apply(r.Context(), presence.Event{
 		UserID: cb.UserID, PlatformID: cb.PlatformID, Online: command == CommandUserOnline,
 		Seq: cb.Seq, Background: cb.IsAppBackground,
 	})
