@@ -2,7 +2,7 @@
 TEMPORAL_CLI_VERSION := v1.5.1
 GO ?= go
 
-.PHONY: dev test tools build bench bench-provision
+.PHONY: dev test tools build bench bench-provision bench-presence
 
 ## dev: build, start Temporal (UI :8233), simulators, worker and a demo population
 dev: tools build
@@ -31,3 +31,7 @@ bench-provision:
 DEVICES ?= 1000000
 bench: tools
 	$(GO) run ./testbed/bench/campaign -devices $(DEVICES)
+
+## bench-presence: webhook intake rate and p50/p99 of a 1 000-user presence:query on the demo data (docs/presence.md)
+bench-presence:
+	$(GO) run ./testbed/bench/presence
