@@ -88,22 +88,29 @@ func run(f flags, log *slog.Logger) error {
 	}
 	apns := apnssim.New(apnssim.Options{TeamID: f.apnsTeamID, KeyID: f.apnsKeyID, Topic: f.topic, PublicKey: pub, Latency: f.latency})
 	openim := openimsim.New(openimsim.Options{Secret: f.openimSecret})
-	if err := writeFiles(f, ca.CertPEM(), account, p8); err != nil {
-		return err
-	}
 	servers := []*http.Server{
 		{Addr: f.openimAddr, Handler: openim},
 		{Addr: f.fcmAddr, Handler: fcm, TLSConfig: ca.ServerTLSConfig()},
 		{Addr: f.apnsAddr, Handler: apns, TLSConfig: ca.ServerTLSConfig(),
 			HTTP2: &http.HTTP2Config{MaxConcurrentStreams: 1000}},
 	}
-	errc := make(chan error, len(servers))
-	for _, s := range servers {
+	// Listen on every port before writing a file: a second simulator whose
+	// ports are taken must not overwrite the running one's CA and keys.
+	listeners := make([]net.Listener, len(servers))
+	for i, s := range servers {
 		ln, err := net.Listen("tcp", s.Addr)
 		if err != nil {
 			return err
 		}
-		go func() { errc <- serve(s, ln) }()
+		defer ln.Close()
+		listeners[i] = ln
+	}
+	if err := writeFiles(f, ca.CertPEM(), account, p8); err != nil {
+		return err
+	}
+	errc := make(chan error, len(servers))
+	for i, s := range servers {
+		go func() { errc <- serve(s, listeners[i]) }()
 	}
 	log.Info("simulators ready", "openim", "http://"+f.openimAddr, "fcm", "https://"+f.fcmAddr,
 		"apns", "https://"+f.apnsAddr, "env", filepath.Join(f.dir, "env.sh"))
