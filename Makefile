@@ -2,7 +2,7 @@
 TEMPORAL_CLI_VERSION := v1.5.1
 GO ?= go
 
-.PHONY: dev test tools build bench bench-provision bench-presence
+.PHONY: dev test tools build bench bench-provision bench-presence bench-faults
 
 ## dev: build, start Temporal (UI :8233), simulators, worker and a demo population
 dev: tools build
@@ -35,3 +35,8 @@ bench: tools
 ## bench-presence: webhook intake rate and p50/p99 of a 1 000-user presence:query on the demo data (docs/presence.md)
 bench-presence:
 	$(GO) run ./testbed/bench/presence
+
+## bench-faults: a PushCampaign to FAULT_DEVICES (default 100 000) at 20 ms, clean then with 20 % 429 + 20 % 503 injected
+FAULT_DEVICES ?= 100000
+bench-faults: tools
+	$(GO) run ./testbed/bench/campaign -faults -devices $(FAULT_DEVICES) -latencies 20ms

@@ -16,7 +16,12 @@
 // peak RSS (VmHWM), the largest history among the campaign's runs, and the
 // pause time, against the targets.
 //
+// With -faults it instead runs the campaign twice at the first latency,
+// clean and with 20 % 429 + 20 % 503 injected by both simulators, and
+// prints delivered, duplicated, lost, pushes/s and the ratio (issue 12).
+//
 //	make bench                                  # 1 000 000 devices, 0 ms and 20 ms
+//	make bench-faults                           # 100 000 devices at 20 ms, clean then faulty
 //	go run ./bench/campaign -devices 20000      # a quick run
 //	go run ./bench/campaign -latencies 20ms
 package main
@@ -42,6 +47,7 @@ type flags struct {
 	temporal    string
 	pauseAt     float64
 	keep        bool
+	faults      bool
 }
 
 func parseFlags() (flags, error) {
@@ -56,6 +62,7 @@ func parseFlags() (flags, error) {
 	flag.StringVar(&f.temporal, "temporal", "", "host:port of a running Temporal server (empty: start bin/temporal)")
 	flag.Float64Var(&f.pauseAt, "pause-at", 0.5, "share of the audience after which the campaign is paused once")
 	flag.BoolVar(&f.keep, "keep", false, "keep the bench database")
+	flag.BoolVar(&f.faults, "faults", false, "run clean, then with 20 % 429 + 20 % 503 injected, at the first latency")
 	flag.Parse()
 	for _, s := range strings.Split(lat, ",") {
 		d, err := time.ParseDuration(strings.TrimSpace(s))
@@ -90,6 +97,9 @@ func bench(ctx context.Context, f flags) error {
 		return err
 	}
 	defer s.close()
+	if f.faults {
+		return s.faultBench(ctx, os.Stdout)
+	}
 	var results []result
 	for _, lat := range f.latencies {
 		r, err := s.measure(ctx, lat)

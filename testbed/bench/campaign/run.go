@@ -23,7 +23,8 @@ type result struct {
 	raw        float64 // pushes/s, the better of rawRuns
 	rawRuns    [2]float64
 	e2e        float64 // pushes/s, the paused interval left out
-	delivered  int64
+	delivered  int64   // pushes the simulators acknowledged
+	distinct   int64   // devices with at least one acknowledged push
 	elapsed    time.Duration
 	peakRSS    int64
 	maxEvents  int64
@@ -53,8 +54,11 @@ func (s *stack) measure(ctx context.Context, lat time.Duration) (result, error) 
 	if err := s.sims.reset(lat); err != nil {
 		return res, err
 	}
-	if err := s.runCampaign(ctx, &res); err != nil {
+	if err := s.runCampaign(ctx, &res, true); err != nil {
 		return res, err
+	}
+	if res.delivered != int64(res.devices) || res.distinct != int64(res.devices) {
+		return res, fmt.Errorf("simulators delivered %d pushes to %d of %d devices", res.delivered, res.distinct, res.devices)
 	}
 	after, err := s.raw(ctx, lat, &res)
 	if err != nil {
@@ -82,9 +86,9 @@ func (s *stack) raw(ctx context.Context, lat time.Duration, res *result) (float6
 }
 
 // runCampaign starts a fresh worker process and the campaign, pauses it
-// once, resumes it, and waits for the end.
-func (s *stack) runCampaign(ctx context.Context, res *result) error {
-	queue := fmt.Sprintf("bench-%dms", res.latency.Milliseconds())
+// once if pause is set, resumes it, and waits for the end.
+func (s *stack) runCampaign(ctx context.Context, res *result, pause bool) error {
+	queue := fmt.Sprintf("bench-%dms-%d", res.latency.Milliseconds(), time.Now().UnixNano())
 	env, metricsAddr, err := s.workerEnv(queue)
 	if err != nil {
 		return err
@@ -111,20 +115,22 @@ func (s *stack) runCampaign(ctx context.Context, res *result) error {
 	if err != nil {
 		return err
 	}
-	paused, err := s.pauseOnce(ctx, run.GetID(), res)
-	if err != nil {
-		return err
+	var paused time.Duration
+	if pause {
+		if paused, err = s.pauseOnce(ctx, run.GetID(), res); err != nil {
+			return err
+		}
 	}
 	var p campaign.Progress
 	if err := s.tc.GetWorkflow(ctx, run.GetID(), "").Get(ctx, &p); err != nil {
 		return fmt.Errorf("campaign: %w", err)
 	}
 	res.elapsed = time.Since(began) - paused
-	if res.delivered, err = s.sims.delivered(); err != nil {
+	if res.delivered, res.distinct, err = s.sims.deliveries(); err != nil {
 		return err
 	}
-	if res.delivered != int64(res.devices) || p.Sent != int64(res.devices) {
-		return fmt.Errorf("campaign ended %s with %d sent; simulators delivered %d of %d", p.State, p.Sent, res.delivered, res.devices)
+	if p.Sent != int64(res.devices) {
+		return fmt.Errorf("campaign ended %s with %d sent of %d (failed %v)", p.State, p.Sent, res.devices, p.Failed)
 	}
 	res.e2e = float64(res.delivered) / res.elapsed.Seconds()
 	if res.peakRSS, err = procstat.PeakRSS(w.pid()); err != nil {

@@ -62,19 +62,47 @@ func (c *simControl) reset(latency time.Duration) error {
 
 // delivered is every push both simulators acknowledged since the reset.
 func (c *simControl) delivered() (int64, error) {
+	n, _, err := c.deliveries()
+	return n, err
+}
+
+// deliveries is every push both simulators acknowledged since the reset,
+// and how many distinct devices they went to.
+func (c *simControl) deliveries() (pushes, devices int64, err error) {
 	var f struct {
-		Sent int64 `json:"sent"`
+		Sent   int64 `json:"sent"`
+		Tokens int64 `json:"tokens"`
 	}
 	var a struct {
 		Delivered int64 `json:"delivered"`
+		Tokens    int64 `json:"tokens"`
 	}
 	if err := c.get(c.fcm+"/_sim/counters", &f); err != nil {
-		return 0, err
+		return 0, 0, err
 	}
 	if err := c.get(c.apns+"/_sim/counters", &a); err != nil {
-		return 0, err
+		return 0, 0, err
 	}
-	return f.Sent + a.Delivered, nil
+	return f.Sent + a.Delivered, f.Tokens + a.Tokens, nil
+}
+
+// faultMix makes both simulators answer 20 % of requests with a 429 and
+// 20 % with a 503, deterministically (every fifth request, two phases):
+// FCM QUOTA_EXCEEDED with Retry-After 1 s and UNAVAILABLE; APNs
+// TooManyRequests and ServiceUnavailable.
+func (c *simControl) faultMix() error {
+	fcm := map[string]any{"rules": []map[string]any{
+		{"every_nth": 5, "phase": 1, "fault": map[string]string{"status": "QUOTA_EXCEEDED", "retry_after": "1s"}},
+		{"every_nth": 5, "phase": 2, "fault": map[string]string{"status": "UNAVAILABLE"}},
+	}}
+	apns := map[string]any{"rules": []map[string]any{
+		{"every_nth": 5, "phase": 1, "status": 429, "reason": "TooManyRequests"},
+		{"every_nth": 5, "phase": 2, "status": 503, "reason": "ServiceUnavailable"},
+	}}
+	if err := c.post(c.fcm+"/_sim/rate-faults", fcm); err != nil {
+		return err
+	}
+	return c.post(c.apns+"/_sim/faults/rates", apns)
 }
 
 func (c *simControl) get(url string, v any) error {

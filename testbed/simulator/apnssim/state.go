@@ -240,10 +240,12 @@ func (s *state) reset() {
 
 // Counters are the simulator's totals since start or the last Reset.
 type Counters struct {
-	Requests  int64            `json:"requests"`
-	Delivered int64            `json:"delivered"`
-	ByStatus  map[int]int64    `json:"by_status"`
-	ByReason  map[string]int64 `json:"by_reason"` // non-200 answers only
+	Requests  int64 `json:"requests"`
+	Delivered int64 `json:"delivered"`
+	// Tokens is how many distinct tokens have at least one delivery.
+	Tokens   int              `json:"tokens"`
+	ByStatus map[int]int64    `json:"by_status"`
+	ByReason map[string]int64 `json:"by_reason"` // non-200 answers only
 }
 
 func (s *state) counters() Counters {
@@ -258,6 +260,11 @@ func (s *state) counters() Counters {
 				c.Delivered += n
 			} else {
 				c.ByReason[o.reason] += n
+			}
+		}
+		for _, tc := range sh.tokens {
+			if tc.delivered > 0 {
+				c.Tokens++
 			}
 		}
 		sh.mu.Unlock()

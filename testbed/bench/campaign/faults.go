@@ -1,0 +1,56 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"runtime"
+	"time"
+)
+
+// targetFaultRatio: the faulty run's rate over the clean run's (issue 12).
+const targetFaultRatio = 0.5
+
+// faultBench runs the campaign twice at the first latency, on a fresh
+// worker each time: on clean simulators, then with faultMix injected, and
+// prints delivered, duplicated, lost and pushes/s for each and the ratio.
+func (s *stack) faultBench(ctx context.Context, w io.Writer) error {
+	lat := s.f.latencies[0]
+	var runs [2]result
+	for i, faulty := range []bool{false, true} {
+		runs[i] = result{latency: lat, devices: s.f.devices}
+		if err := s.sims.reset(lat); err != nil {
+			return err
+		}
+		if faulty {
+			if err := s.sims.faultMix(); err != nil {
+				return err
+			}
+		}
+		if err := s.runCampaign(ctx, &runs[i], false); err != nil {
+			return err
+		}
+		logf("faults=%v: %.0f pushes/s, %d delivered to %d devices", faulty, runs[i].e2e, runs[i].delivered, runs[i].distinct)
+	}
+	reportFaults(w, s.f, runs)
+	return nil
+}
+
+func reportFaults(w io.Writer, f flags, runs [2]result) {
+	fmt.Fprintf(w, "\nPushCampaign under provider faults: %d devices (half FCM, half APNs), %v simulator latency, %d CPUs\n\n",
+		f.devices, runs[0].latency, runtime.NumCPU())
+	fmt.Fprintf(w, "| run | delivered | duplicated | lost | pushes/s | elapsed | worker CPU per push |\n|---|---|---|---|---|---|---|\n")
+	for i, name := range []string{"clean", "20 % 429 + 20 % 503"} {
+		r := runs[i]
+		fmt.Fprintf(w, "| %s | %d | %d | %d | %.0f | %v | %v |\n", name, r.distinct, r.delivered-r.distinct,
+			int64(r.devices)-r.distinct, r.e2e, r.elapsed.Round(time.Millisecond),
+			perPush(r.workerCPU, r.devices).Round(time.Microsecond))
+	}
+	ratio := runs[1].e2e / runs[0].e2e
+	fmt.Fprintf(w, "\nratio faulty / clean: %.2f\n\n", ratio)
+	for _, r := range runs {
+		check(w, fmt.Sprintf("%d lost, %d duplicated", int64(r.devices)-r.distinct, r.delivered-r.distinct),
+			r.distinct == int64(r.devices) && r.delivered == r.distinct)
+	}
+	check(w, fmt.Sprintf("ratio %.2f ≥ %.1f", ratio, targetFaultRatio), ratio >= targetFaultRatio)
+}
