@@ -120,3 +120,31 @@ func (h pipelineSeen) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.
 		return err
 	}
 }
+
+// A quota 429 cuts the provider's shared rate to 70 %, once per cool-down:
+// a second 429 inside the first's Retry-After changes nothing. Another
+// provider's rate is untouched.
+func TestAdaptiveRateCutsOncePerCooldown(t *testing.T) {
+	rdb, _ := testenv.Redis(t)
+	g := NewGate(rdb, map[string]int{"fcm": 1000, "apns": 1000})
+	ctx := context.Background()
+	if r, err := g.providerRateNow(ctx, "fcm", false, 0); r != 1000 || err != nil {
+		t.Fatalf("fresh rate %d, %v; want the ceiling", r, err)
+	}
+	if err := g.CutRate(ctx, "fcm", time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	first, _ := g.providerRateNow(ctx, "fcm", false, 0)
+	if first < 690 || first > 720 {
+		t.Fatalf("rate after a 429: %d, want about 700", first)
+	}
+	if err := g.CutRate(ctx, "fcm", time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	if again, _ := g.providerRateNow(ctx, "fcm", false, 0); again < first {
+		t.Errorf("a second 429 inside the cool-down cut again: %d < %d", again, first)
+	}
+	if other, _ := g.providerRateNow(ctx, "apns", false, 0); other != 1000 {
+		t.Errorf("APNs rate %d after an FCM 429", other)
+	}
+}

@@ -42,6 +42,8 @@ type Rig struct {
 	Temporal  client.Client
 	TaskQueue string
 	Senders   map[string]delivery.Sender
+	// Retry is the workers' per-device retry policy (zero: the default).
+	Retry campaignact.RetryPolicy
 	*simtest.Providers
 }
 
@@ -66,7 +68,7 @@ func New(t *testing.T) *Rig {
 func (r *Rig) NewWorker(tuning campaign.Tuning) worker.Worker {
 	w := worker.New(r.Temporal, r.TaskQueue, worker.Options{})
 	acts := campaignact.New(campaignact.Config{DB: r.DB, Redis: r.Redis, Senders: r.Senders,
-		ProviderRate: map[string]int{"fcm": 10000, "apns": 10000}})
+		ProviderRate: map[string]int{"fcm": 10000, "apns": 10000}, Retry: r.Retry})
 	campaign.Register(w, acts, tuning)
 	return w
 }
