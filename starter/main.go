@@ -13,6 +13,7 @@ import (
 	"go.temporal.io/sdk/client"
 
 	"github.com/imshift/imshift/internal/config"
+	"github.com/imshift/imshift/internal/temporalclient"
 )
 
 // app is what every command shares: the task queue and a Temporal client
@@ -26,13 +27,9 @@ func (a *app) client(ctx context.Context) (client.Client, error) {
 	if a.c != nil {
 		return a.c, nil
 	}
-	opts, err := config.Temporal()
+	c, err := temporalclient.Dial(ctx, nil)
 	if err != nil {
 		return nil, err
-	}
-	c, err := client.DialContext(ctx, opts)
-	if err != nil {
-		return nil, fmt.Errorf("connect to Temporal at %s: %w", opts.HostPort, err)
 	}
 	a.c = c
 	return c, nil

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"fmt"
 	"log/slog"
 	"net/http"
 	"os"
@@ -15,7 +14,9 @@ import (
 	sdklog "go.temporal.io/sdk/log"
 	"go.temporal.io/sdk/worker"
 
+	"github.com/imshift/imshift/internal/codec"
 	"github.com/imshift/imshift/internal/config"
+	"github.com/imshift/imshift/internal/temporalclient"
 	apiserver "github.com/imshift/imshift/worker/api"
 )
 
@@ -28,7 +29,7 @@ func run(ctx context.Context) error {
 	if settings.MetricsAddr == settings.HTTPAddr {
 		return &config.Error{Name: "IMSHIFT_METRICS_ADDR", Problem: "must differ from IMSHIFT_HTTP_ADDR (/metrics and /healthz are not served on the API address)"}
 	}
-	opts, err := config.Temporal()
+	cdc, err := temporalclient.Codec(nil)
 	if err != nil {
 		return err
 	}
@@ -37,11 +38,14 @@ func run(ctx context.Context) error {
 
 	metrics, closeMetrics := newMetricsHandler()
 	defer closeMetrics()
-	opts.Logger = sdklog.NewStructuredLogger(logger)
-	opts.MetricsHandler = metrics
-	tc, err := client.DialContext(ctx, opts)
+	var hostPort string
+	tc, err := temporalclient.Dial(ctx, func(o *client.Options) {
+		o.Logger = sdklog.NewStructuredLogger(logger)
+		o.MetricsHandler = metrics
+		hostPort = o.HostPort
+	})
 	if err != nil {
-		return fmt.Errorf("connect to Temporal at %s: %w", opts.HostPort, err)
+		return err
 	}
 	defer tc.Close()
 	d, err := newDeps(ctx, settings, tc, logger)
@@ -50,17 +54,24 @@ func run(ctx context.Context) error {
 	}
 	defer d.close()
 
+	deployment := deploymentOptions(settings.DeploymentName, buildID(settings.BuildID))
 	w := worker.New(tc, settings.TaskQueue, worker.Options{
 		WorkerStopTimeout: settings.ShutdownGrace,
+		DeploymentOptions: deployment,
 	})
 	register(w, d)
+	go adoptIfFirst(ctx, tc, deployment.Version, logger)
 	servers := httpServers(settings.HTTPAddr, settings.MetricsAddr, apiHandler(d), opsHandler(d))
+	if settings.Codec.Addr != "" {
+		servers = append(servers, codecServer(settings.Codec, cdc))
+	}
 	for _, s := range servers {
 		go serveHTTP(s, logger, stop)
 	}
 	defer shutdownHTTP(servers)
-	logger.Info("worker started", "taskQueue", settings.TaskQueue, "temporal", opts.HostPort,
-		"http", settings.HTTPAddr, "metrics", settings.MetricsAddr)
+	logger.Info("worker started", "taskQueue", settings.TaskQueue, "temporal", hostPort,
+		"http", settings.HTTPAddr, "metrics", settings.MetricsAddr, "codec", settings.Codec.Addr,
+		"deployment", settings.DeploymentName, "buildId", deployment.Version.BuildID, "encrypted", cdc != nil)
 	return w.Run(interruptOn(ctx))
 }
 
@@ -83,6 +94,12 @@ func httpServers(httpAddr, metricsAddr string, api, ops http.Handler) []*http.Se
 		apiserver.Server(httpAddr, api, apiserver.DefaultLimits),
 		apiserver.Server(metricsAddr, ops, apiserver.DefaultLimits),
 	}
+}
+
+// codecServer decrypts payloads for the Temporal UI and the CLI.
+func codecServer(s config.CodecServer, c *codec.Codec) *http.Server {
+	h := codec.Handler(c, codec.ServerOptions{Tokens: s.Tokens, Origins: s.Origins})
+	return apiserver.Server(s.Addr, h, apiserver.DefaultLimits)
 }
 
 func serveHTTP(s *http.Server, log *slog.Logger, stop context.CancelFunc) {

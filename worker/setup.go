@@ -9,6 +9,7 @@ import (
 
 	"github.com/imshift/imshift/internal/config"
 	"github.com/imshift/imshift/internal/db"
+	"github.com/imshift/imshift/internal/temporalclient"
 	"github.com/imshift/imshift/workflows"
 )
 
@@ -27,10 +28,6 @@ func setup(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	opts, err := config.Temporal()
-	if err != nil {
-		return err
-	}
 	pool, err := db.Open(ctx, dbURL)
 	if err != nil {
 		return err
@@ -41,21 +38,19 @@ func setup(ctx context.Context) error {
 		return err
 	}
 	fmt.Printf("migrations: %d applied\n", len(applied))
-	c, err := client.DialContext(ctx, opts)
+	namespace := client.DefaultNamespace
+	c, err := temporalclient.Dial(ctx, func(o *client.Options) {
+		if o.Namespace != "" {
+			namespace = o.Namespace
+		}
+	})
 	if err != nil {
-		return fmt.Errorf("connect to Temporal at %s: %w", opts.HostPort, err)
+		return err
 	}
 	defer c.Close()
-	if err := workflows.RegisterSearchAttributes(ctx, c, namespaceOf(opts)); err != nil {
+	if err := workflows.RegisterSearchAttributes(ctx, c, namespace); err != nil {
 		return err
 	}
 	fmt.Println("search attributes: registered")
 	return ensureSchedules(ctx, c, config.TaskQueue(nil))
-}
-
-func namespaceOf(opts client.Options) string {
-	if opts.Namespace == "" {
-		return client.DefaultNamespace
-	}
-	return opts.Namespace
 }

@@ -50,6 +50,12 @@ type Worker struct {
 	FCM             FCM
 	APNs            APNs
 	Notify          Notify
+	BuildID         string // IMSHIFT_BUILD_ID; empty: the binary's version
+	// DeploymentName is the Worker Deployment the worker joins;
+	// IMSHIFT_DEPLOYMENT_NAME exists so tests and staging can share a
+	// namespace without sharing a current version.
+	DeploymentName string
+	Codec          CodecServer
 }
 
 var qualifiedName = regexp.MustCompile(`^[a-z_][a-z0-9_]*\.[a-z_][a-z0-9_]*$`)
@@ -70,6 +76,9 @@ func LoadWorker(lookup func(string) (string, bool)) (Worker, error) {
 		ShutdownGrace: e.duration("IMSHIFT_SHUTDOWN_GRACE", 30*time.Second),
 		// FCM's own rule: a token not refreshed for 270 days is stale.
 		TokenStaleAfter: e.duration("IMSHIFT_TOKEN_STALE_AFTER", 270*24*time.Hour),
+		BuildID:         e.raw("IMSHIFT_BUILD_ID", ""),
+		DeploymentName:  e.raw("IMSHIFT_DEPLOYMENT_NAME", "imshift"),
+		Codec:           loadCodecServer(e),
 		OpenIM: OpenIM{
 			APIURL:         e.url("IMSHIFT_OPENIM_API_URL", "", true),
 			AdminUserID:    e.raw("IMSHIFT_OPENIM_ADMIN_USER_ID", "imAdmin"),

@@ -26,6 +26,7 @@ declare -A ports=(
   [7233]="Temporal frontend" [7243]="Temporal HTTP API" [7235]="Temporal metrics" [8233]="Temporal UI"
   [10002]="OpenIM simulator" [10443]="FCM simulator" [10444]="APNs simulator" [10080]="legacy population"
   [8080]="device/push API (IMSHIFT_HTTP_ADDR)" [9090]="metrics and health (IMSHIFT_METRICS_ADDR)"
+  [8081]="codec server (IMSHIFT_CODEC_ADDR)"
 )
 for port in "${!ports[@]}"; do
   if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
@@ -44,8 +45,15 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
+# Payloads are encrypted (docs/production.md); the key is kept with the dev
+# server's database, which holds payloads it encrypted.
+[ -f "$state/codec.env" ] || echo "export IMSHIFT_CODEC_KEYS=dev1:$(openssl rand -base64 32)" >"$state/codec.env"
+# shellcheck disable=SC1091
+source "$state/codec.env"
+codec=http://127.0.0.1:8081
 start_temporal() {
   bin/temporal server start-dev --ip 127.0.0.1 --port 7233 --http-port 7243 --metrics-port 7235 --ui-port 8233 \
+    --ui-codec-endpoint "$codec" \
     --db-filename "$state/temporal.db" --log-level warn >>"$state/temporal.log" 2>&1 &
   pid[temporal]=$!
 }
@@ -113,6 +121,8 @@ export IMSHIFT_REDIS_URL=${IMSHIFT_REDIS_URL:-redis://127.0.0.1:6379/0}
 export IMSHIFT_API_TOKENS=${IMSHIFT_API_TOKENS:-dev-token-change-me-0001}
 export IMSHIFT_HTTP_ADDR=127.0.0.1:8080
 export IMSHIFT_METRICS_ADDR=127.0.0.1:9090
+export IMSHIFT_CODEC_ADDR=127.0.0.1:8081 IMSHIFT_CODEC_CORS_ORIGINS=http://localhost:8233,http://127.0.0.1:8233
+export IMSHIFT_BUILD_ID=${IMSHIFT_BUILD_ID:-dev}
 
 # Everything another shell needs to run the banner's and the README's commands.
 cat >"$state/env.sh" <<ENV
@@ -123,6 +133,7 @@ export TEMPORAL_ADDRESS=$TEMPORAL_ADDRESS
 export IMSHIFT_DATABASE_URL='$IMSHIFT_DATABASE_URL'
 export IMSHIFT_REDIS_URL='$IMSHIFT_REDIS_URL'
 export IMSHIFT_API_TOKENS='$IMSHIFT_API_TOKENS'
+export IMSHIFT_CODEC_KEYS='$IMSHIFT_CODEC_KEYS'
 ENV
 
 bin/worker setup
@@ -141,6 +152,8 @@ ready
   Temporal UI     http://localhost:8233   (Start Workflow: task queue imshift, type TrafficMigration or PushCampaign)
   Device/push API http://127.0.0.1:8080   (Authorization: Bearer $IMSHIFT_API_TOKENS)
   Metrics, health http://127.0.0.1:9090/metrics  /healthz
+  Codec server    $codec   (payloads are encrypted; the UI is started with it: Settings > Codec Server
+                  shows "$codec", no access token; the CLI needs --codec-endpoint $codec)
   Legacy clients  http://127.0.0.1:10080/stats   (POST /success-rate {"rate":0.2} makes a cohort fail)
   Logs            $state/*.log      Demo users: $DEMO_USERS in imshift.demo_users (demo_000001 ...), devices in imshift.devices
 
@@ -149,7 +162,7 @@ Try, in another shell (bin/ on PATH, TEMPORAL_ADDRESS, IMSHIFT_DATABASE_URL, the
   starter migration start -f examples/migration-demo.json
   starter migration watch demo
   temporal workflow signal --workflow-id migration-demo --name pause --input '{"reason":"looking"}'
-  temporal workflow query --workflow-id migration-demo --type status
+  temporal workflow query --workflow-id migration-demo --type status --codec-endpoint $codec
   starter campaign start -f examples/campaign-demo.json
   starter campaign watch demo-sale
   curl -H "Authorization: Bearer \$IMSHIFT_API_TOKENS" -H "Content-Type: application/json" -d '{"userId":"demo_000002","category":"otp","title":"Code","body":"123456","ttl":"5m","idempotencyKey":"otp-1"}' http://127.0.0.1:8080/v1/push

@@ -26,6 +26,7 @@ import (
 	"go.temporal.io/sdk/client"
 
 	"github.com/imshift/imshift/activities/presence"
+	"github.com/imshift/imshift/internal/bearer"
 	"github.com/imshift/imshift/internal/registry"
 )
 
@@ -52,14 +53,14 @@ type Options struct {
 
 type server struct {
 	opts     Options
-	auth     *authenticator
-	webhooks *authenticator
+	auth     *bearer.Tokens
+	webhooks *bearer.Tokens
 	log      *slog.Logger
 }
 
 // New returns the API's handler.
 func New(opts Options) http.Handler {
-	s := &server{opts: opts, auth: newAuthenticator(opts.Tokens), webhooks: newAuthenticator(opts.WebhookSecrets),
+	s := &server{opts: opts, auth: bearer.New(opts.Tokens), webhooks: bearer.New(opts.WebhookSecrets),
 		log: opts.Logger}
 	if s.log == nil {
 		s.log = slog.Default()
@@ -85,7 +86,7 @@ func New(opts Options) http.Handler {
 // authed wraps a handler in bearer-token authentication.
 func (s *server) authed(h http.HandlerFunc) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if !s.auth.allow(r) {
+		if !s.auth.Allow(r) {
 			w.Header().Set("WWW-Authenticate", `Bearer realm="imshift"`)
 			writeError(w, http.StatusUnauthorized, "missing or invalid bearer token", "")
 			return

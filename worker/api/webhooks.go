@@ -50,7 +50,7 @@ type callbackResp struct {
 // our own metrics and logs.
 func (s *server) openimWebhook(w http.ResponseWriter, r *http.Request) {
 	command := r.PathValue("command")
-	if !s.webhooks.allowBasic(r) {
+	if !s.webhooks.AllowBasic(r) {
 		presence.Webhooks.WithLabelValues("unauthenticated", "refused").Inc()
 		writeCallback(w, http.StatusUnauthorized, openim.CodeNoPermission, "NoPermissionError", "missing or wrong webhook secret")
 		return

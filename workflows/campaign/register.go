@@ -14,6 +14,11 @@ func Register(r worker.Registry, acts *campaignact.Activities, t Tuning) {
 	if t != DefaultTuning {
 		wf = func(ctx workflow.Context, in Campaign) (Progress, error) { return runCampaign(ctx, in, t) }
 	}
-	r.RegisterWorkflowWithOptions(wf, workflow.RegisterOptions{Name: PushCampaignName})
+	r.RegisterWorkflowWithOptions(wf, workflow.RegisterOptions{
+		Name: PushCampaignName,
+		// A campaign finishes on the build it started on: its paging and
+		// ledger logic never changes under a running campaign.
+		VersioningBehavior: workflow.VersioningBehaviorPinned,
+	})
 	acts.Register(r)
 }

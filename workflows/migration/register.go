@@ -10,6 +10,11 @@ import (
 // Register puts TrafficMigration, under its product name, and its
 // activities on r.
 func Register(r worker.Registry, acts *migact.Activities) {
-	r.RegisterWorkflowWithOptions(TrafficMigration, workflow.RegisterOptions{Name: WorkflowName})
+	r.RegisterWorkflowWithOptions(TrafficMigration, workflow.RegisterOptions{
+		Name: WorkflowName,
+		// A migration runs for weeks: it moves to each new build, which must
+		// replay every recorded history (replay_test.go; CI runs it).
+		VersioningBehavior: workflow.VersioningBehaviorAutoUpgrade,
+	})
 	acts.Register(r)
 }

@@ -10,6 +10,10 @@ import (
 // Register puts the SendPush workflow, under its product name, and its
 // activities on r.
 func Register(r worker.Registry, acts *pushact.Activities) {
-	r.RegisterWorkflowWithOptions(SendPush, workflow.RegisterOptions{Name: SendPushName})
+	r.RegisterWorkflowWithOptions(SendPush, workflow.RegisterOptions{
+		Name: SendPushName,
+		// A push lives minutes at most: it drains with its build.
+		VersioningBehavior: workflow.VersioningBehaviorPinned,
+	})
 	acts.Register(r)
 }

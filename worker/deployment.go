@@ -1,0 +1,90 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"runtime/debug"
+	"time"
+
+	"go.temporal.io/api/serviceerror"
+	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/worker"
+)
+
+// deploymentOptions make the worker one version of a Worker Deployment
+// (docs/releases.md): PushCampaign and SendPush stay on the build they
+// started on, TrafficMigration moves to each new current build.
+func deploymentOptions(name, buildID string) worker.DeploymentOptions {
+	return worker.DeploymentOptions{
+		UseVersioning: true,
+		Version:       worker.WorkerDeploymentVersion{DeploymentName: name, BuildID: buildID},
+	}
+}
+
+// buildID is IMSHIFT_BUILD_ID, else the version Go stamped into the binary
+// (a module version or pseudo-version from the VCS), else its VCS revision.
+func buildID(override string) string {
+	if override != "" {
+		return override
+	}
+	info, ok := debug.ReadBuildInfo()
+	if !ok {
+		return "unknown"
+	}
+	if v := info.Main.Version; v != "" && v != "(devel)" {
+		return v
+	}
+	for _, s := range info.Settings {
+		if s.Key == "vcs.revision" && s.Value != "" {
+			return s.Value
+		}
+	}
+	return "unknown"
+}
+
+// adoptIfFirst makes this build the deployment's current version when the
+// deployment has none, so a first install (or `make dev`) works without an
+// operator step. It never replaces a current version: promoting a new build
+// is the release runbook's `set-current-version` or ramp. The server learns
+// of the version from the worker's first polls, so this retries until then.
+func adoptIfFirst(ctx context.Context, tc client.Client, v worker.WorkerDeploymentVersion, log *slog.Logger) {
+	h := tc.WorkerDeploymentClient().GetHandle(v.DeploymentName)
+	for {
+		done, err := tryAdopt(ctx, h, v.BuildID)
+		if done {
+			if err == nil {
+				log.Info("deployment had no current version; this build is now current",
+					"deployment", v.DeploymentName, "buildId", v.BuildID)
+			}
+			return
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(time.Second):
+		}
+	}
+}
+
+// tryAdopt reports done when the deployment has a current version, whoever
+// set it; err is nil only when this call set it.
+func tryAdopt(ctx context.Context, h client.WorkerDeploymentHandle, buildID string) (bool, error) {
+	desc, err := h.Describe(ctx, client.WorkerDeploymentDescribeOptions{})
+	var notFound *serviceerror.NotFound
+	if err != nil && !errors.As(err, &notFound) {
+		return false, err
+	}
+	if err == nil && desc.Info.RoutingConfig.CurrentVersion != nil {
+		return true, errAlreadyCurrent
+	}
+	if _, err := h.SetCurrentVersion(ctx, client.WorkerDeploymentSetCurrentVersionOptions{
+		BuildID:       buildID,
+		ConflictToken: desc.ConflictToken,
+	}); err != nil {
+		return false, err
+	}
+	return true, nil
+}
+
+var errAlreadyCurrent = errors.New("deployment already has a current version")
