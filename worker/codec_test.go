@@ -29,16 +29,22 @@ func startWorker(t *testing.T, bin string, env []string, metricsAddr string) *by
 	return &logs
 }
 
-// temporalCLI runs the pinned CLI against the test server.
+// temporalCLI runs the pinned CLI against the test server and fails the
+// test if it fails.
 func temporalCLI(t *testing.T, args ...string) string {
 	t.Helper()
-	cli := filepath.Join(testenv.ModuleRoot(), "bin", "temporal")
-	args = append(args, "--address", testenv.TemporalAddress(t))
-	out, err := exec.Command(cli, args...).CombinedOutput()
+	out, err := runTemporalCLI(t, args...)
 	if err != nil {
 		t.Fatalf("temporal %s: %v\n%s", strings.Join(args, " "), err, out)
 	}
-	return string(out)
+	return out
+}
+
+func runTemporalCLI(t *testing.T, args ...string) (string, error) {
+	cli := filepath.Join(testenv.ModuleRoot(), "bin", "temporal")
+	args = append(args, "--address", testenv.TemporalAddress(t))
+	out, err := exec.Command(cli, args...).CombinedOutput()
+	return string(out), err
 }
 
 // With IMSHIFT_CODEC_KEYS set, a SendPush's title, body and user id are not

@@ -51,12 +51,14 @@ func buildID(override string) string {
 func adoptIfFirst(ctx context.Context, tc client.Client, v worker.WorkerDeploymentVersion, log *slog.Logger) {
 	h := tc.WorkerDeploymentClient().GetHandle(v.DeploymentName)
 	for {
-		done, err := tryAdopt(ctx, h, v.BuildID)
-		if done {
-			if err == nil {
-				log.Info("deployment had no current version; this build is now current",
-					"deployment", v.DeploymentName, "buildId", v.BuildID)
-			}
+		current, err := tryAdopt(ctx, h, v.BuildID)
+		switch {
+		case err == nil && current == v.BuildID:
+			log.Info("this build is the deployment's current version", "deployment", v.DeploymentName, "buildId", v.BuildID)
+			return
+		case err == nil:
+			log.Warn("this build is not the deployment's current version: it runs only workflows pinned to it "+
+				"until promoted (docs/releases.md)", "deployment", v.DeploymentName, "buildId", v.BuildID, "current", current)
 			return
 		}
 		select {
@@ -67,24 +69,20 @@ func adoptIfFirst(ctx context.Context, tc client.Client, v worker.WorkerDeployme
 	}
 }
 
-// tryAdopt reports done when the deployment has a current version, whoever
-// set it; err is nil only when this call set it.
-func tryAdopt(ctx context.Context, h client.WorkerDeploymentHandle, buildID string) (bool, error) {
+// tryAdopt returns the deployment's current build id, after making it
+// buildID if there was none.
+func tryAdopt(ctx context.Context, h client.WorkerDeploymentHandle, buildID string) (string, error) {
 	desc, err := h.Describe(ctx, client.WorkerDeploymentDescribeOptions{})
 	var notFound *serviceerror.NotFound
 	if err != nil && !errors.As(err, &notFound) {
-		return false, err
+		return "", err
 	}
-	if err == nil && desc.Info.RoutingConfig.CurrentVersion != nil {
-		return true, errAlreadyCurrent
+	if cur := desc.Info.RoutingConfig.CurrentVersion; err == nil && cur != nil {
+		return cur.BuildID, nil
 	}
-	if _, err := h.SetCurrentVersion(ctx, client.WorkerDeploymentSetCurrentVersionOptions{
+	_, err = h.SetCurrentVersion(ctx, client.WorkerDeploymentSetCurrentVersionOptions{
 		BuildID:       buildID,
 		ConflictToken: desc.ConflictToken,
-	}); err != nil {
-		return false, err
-	}
-	return true, nil
+	})
+	return buildID, err
 }
-
-var errAlreadyCurrent = errors.New("deployment already has a current version")
