@@ -10,15 +10,19 @@ import (
 	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/worker"
+	"go.temporal.io/sdk/workflow"
 )
 
 // deploymentOptions make the worker one version of a Worker Deployment
 // (docs/releases.md): PushCampaign and SendPush stay on the build they
-// started on, TrafficMigration moves to each new current build.
+// started on, TrafficMigration moves to each new current build. Each
+// workflow type chooses in its register.go; one that does not is Pinned,
+// which is safe for any workflow shorter than a release.
 func deploymentOptions(name, buildID string) worker.DeploymentOptions {
 	return worker.DeploymentOptions{
-		UseVersioning: true,
-		Version:       worker.WorkerDeploymentVersion{DeploymentName: name, BuildID: buildID},
+		UseVersioning:             true,
+		Version:                   worker.WorkerDeploymentVersion{DeploymentName: name, BuildID: buildID},
+		DefaultVersioningBehavior: workflow.VersioningBehaviorPinned,
 	}
 }
 
