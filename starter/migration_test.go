@@ -18,6 +18,7 @@ import (
 
 	migact "github.com/imshift/imshift/activities/migration"
 	"github.com/imshift/imshift/activities/openim"
+	"github.com/imshift/imshift/activities/ownership"
 	"github.com/imshift/imshift/testbed/simulator/openimsim"
 	"github.com/imshift/imshift/testbed/testenv"
 	"github.com/imshift/imshift/workflows/migration"
@@ -110,6 +111,7 @@ func TestMigrationVerbsEndToEnd(t *testing.T) {
 	queue := "starter-migration-" + time.Now().Format("150405.000000")
 	w := worker.New(tc, queue, worker.Options{})
 	migration.Register(w, acts)
+	ownership.New(pool, tc).Register(w)
 	if err := w.Start(); err != nil {
 		t.Fatal(err)
 	}

@@ -70,4 +70,5 @@ func (a *Activities) Register(r worker.ActivityRegistry) {
 	r.RegisterActivityWithOptions(a.Analyze, activity.RegisterOptions{Name: AnalyzeName})
 	r.RegisterActivityWithOptions(a.CohortSizes, activity.RegisterOptions{Name: CohortSizesName})
 	r.RegisterActivityWithOptions(a.DeletePresenceKeys, activity.RegisterOptions{Name: DeletePresenceKeysName})
+	r.RegisterActivityWithOptions(a.ReadRouting, activity.RegisterOptions{Name: ReadRoutingName})
 }

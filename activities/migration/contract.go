@@ -12,6 +12,8 @@
 // cohort, device tokens or personal data.
 package migration
 
+import "time"
+
 // Activity names, as registered on the worker and called by the workflow.
 const (
 	FlipRoutingName        = "MigrationFlipRouting"
@@ -19,6 +21,7 @@ const (
 	AnalyzeName            = "MigrationAnalyze"
 	CohortSizesName        = "MigrationCohortSizes"
 	DeletePresenceKeysName = "MigrationDeletePresenceKeys"
+	ReadRoutingName        = "MigrationReadRouting"
 )
 
 // Announcement channels: the PostgreSQL NOTIFY channel and the Redis pub/sub
@@ -45,6 +48,18 @@ type FlipResult struct {
 	Revision        int64 `json:"revision"`
 	BucketThreshold int   `json:"bucketThreshold"`
 	Changed         bool  `json:"changed"`
+}
+
+// RoutingRow is a migration's routing row as it stands (Found false: none).
+type RoutingRow struct {
+	Found                 bool      `json:"found"`
+	Percent               float64   `json:"percent"`
+	BucketThreshold       int       `json:"bucketThreshold"`
+	Revision              int64     `json:"revision"`
+	AllowListed           int       `json:"allowListed"`
+	LegacyPushEnabled     bool      `json:"legacyPushEnabled"`
+	LegacyPresenceEnabled bool      `json:"legacyPresenceEnabled"`
+	UpdatedAt             time.Time `json:"updatedAt"`
 }
 
 // Announcement is the JSON payload of NOTIFY imshift_routing and of

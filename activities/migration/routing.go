@@ -3,6 +3,7 @@ package migration
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math"
 
@@ -59,6 +60,24 @@ func (a *Activities) FlipRouting(ctx context.Context, in FlipInput) (FlipResult,
 		return FlipResult{}, fmt.Errorf("publish %s: %w", PublishChannel, err)
 	}
 	return FlipResult{Revision: ann.Revision, BucketThreshold: ann.BucketThreshold, Changed: changed}, nil
+}
+
+// ReadRouting reads a migration's routing row: where a new run of the
+// migration starts from (it never lowers what the row says).
+func (a *Activities) ReadRouting(ctx context.Context, migrationID string) (RoutingRow, error) {
+	var r RoutingRow
+	err := a.cfg.DB.QueryRow(ctx, `SELECT percent::float8, bucket_threshold, revision, cardinality(allow_users),
+		legacy_push_enabled, legacy_presence_enabled, updated_at FROM imshift.routing WHERE migration_id = $1`,
+		migrationID).Scan(&r.Percent, &r.BucketThreshold, &r.Revision, &r.AllowListed,
+		&r.LegacyPushEnabled, &r.LegacyPresenceEnabled, &r.UpdatedAt)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return RoutingRow{}, nil
+	}
+	if err != nil {
+		return RoutingRow{}, fmt.Errorf("read routing: %w", err)
+	}
+	r.Found = true
+	return r, nil
 }
 
 // writeRouting runs the transaction and fills ann.Revision.

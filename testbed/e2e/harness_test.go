@@ -20,6 +20,7 @@ import (
 
 	migact "github.com/imshift/imshift/activities/migration"
 	"github.com/imshift/imshift/activities/openim"
+	"github.com/imshift/imshift/activities/ownership"
 	"github.com/imshift/imshift/testbed/simulator/legacy"
 	"github.com/imshift/imshift/testbed/simulator/openimsim"
 	"github.com/imshift/imshift/testbed/testenv"
@@ -130,6 +131,7 @@ func (s *stack) startWorker() {
 		s.t.Fatal(err)
 	}
 	migration.Register(w, acts)
+	ownership.New(s.db, s.tc).Register(w)
 	if err := w.Start(); err != nil {
 		s.t.Fatal(err)
 	}

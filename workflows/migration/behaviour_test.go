@@ -333,7 +333,7 @@ func TestInvalidPlanFailsBeforeAnySideEffect(t *testing.T) {
 	h := newHarness(t)
 	plan := basePlan()
 	plan.Steps[2].Percent = 5
-	h.env.ExecuteWorkflow(WorkflowName, plan)
+	h.execute(plan, plan.MigrationID)
 	err := h.env.GetWorkflowError()
 	var app *temporal.ApplicationError
 	if !errors.As(err, &app) || app.Type() != "InvalidPlan" || !app.NonRetryable() ||
@@ -351,7 +351,7 @@ func TestUndecodableSignalIsRejected(t *testing.T) {
 	h.signalAt(6*time.Minute, SignalAbort, nil)
 	st := h.run(basePlan())
 	if len(st.RejectedSignals) != 1 || st.RejectedSignals[0].Name != SignalPromote ||
-		!strings.Contains(st.RejectedSignals[0].Reason, "decoded") {
+		st.RejectedSignals[0].Reason != "payload refused: input: must be an object" {
 		t.Fatalf("rejected %+v", st.RejectedSignals)
 	}
 	if got := h.w.percents(); !slices.Equal(got, []float64{1, 0}) {

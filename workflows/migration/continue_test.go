@@ -16,7 +16,7 @@ import (
 // when the run continued as new, or nil when it ended.
 func runUntilHandOver(t *testing.T, h *harness, plan Plan) *Plan {
 	t.Helper()
-	h.env.ExecuteWorkflow(WorkflowName, plan)
+	h.execute(plan, plan.MigrationID)
 	err := h.env.GetWorkflowError()
 	var can *workflow.ContinueAsNewError
 	if !errors.As(err, &can) {

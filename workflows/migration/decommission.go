@@ -14,7 +14,7 @@ import (
 func (m *migration) startDecommissionStage(ctx workflow.Context) bool {
 	i := m.stageIndex()
 	if i < 0 {
-		m.setState(ctx, StateCompleted, "legacy path decommissioned; migration complete")
+		m.enter(ctx, StateCompleted, deadlines{}, "legacy path decommissioned; migration complete")
 		return true
 	}
 	now := workflow.Now(ctx)
@@ -48,9 +48,7 @@ func (m *migration) startDecommissionStage(ctx workflow.Context) bool {
 func (m *migration) stageDone(ctx workflow.Context, stage *DecommissionStep) {
 	now := workflow.Now(ctx)
 	stage.State, stage.DoneAt = StageDone, &now
-	m.st.UpdatedAt = now
-	m.st.Events = keepLast(append(m.st.Events, Event{At: now, State: m.st.State, Step: m.st.Step,
-		Percent: m.st.Percent, Note: "decommission: " + stage.Name}), keepEvents)
+	m.record(ctx, "decommission: "+stage.Name)
 }
 
 // stageIndex is the first decommission stage not done, or -1.

@@ -22,7 +22,7 @@ func (m *migration) startDryRun(ctx workflow.Context) {
 			return
 		}
 		m.st.DryRunReport = dryRunReport(m.plan, in.Thresholds, res)
-		m.setState(ctx, StateCompleted, fmt.Sprintf("dry run: %d directory users", res.DirectoryUsers))
+		m.enter(ctx, StateCompleted, deadlines{}, fmt.Sprintf("dry run: %d directory users", res.DirectoryUsers))
 	})
 }
 

@@ -10,6 +10,7 @@ import (
 
 	"github.com/stretchr/testify/mock"
 	"go.temporal.io/sdk/activity"
+	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/log"
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/testsuite"
@@ -17,6 +18,7 @@ import (
 
 	migact "github.com/imshift/imshift/activities/migration"
 	notifyact "github.com/imshift/imshift/activities/notify"
+	"github.com/imshift/imshift/activities/ownership"
 	"github.com/imshift/imshift/workflows"
 	"github.com/imshift/imshift/workflows/notify"
 )
@@ -37,6 +39,31 @@ type world struct {
 	analyze func(n int) (migact.AnalyzeResult, error)
 	// provisionErrors is the Errors total every provisioning reports.
 	provisionErrors int64
+	// routing is the routing row a new run finds; claimed and released
+	// are the ownership calls.
+	routing  migact.RoutingRow
+	claimed  []ownership.ClaimInput
+	released []ownership.ReleaseInput
+}
+
+func (w *world) claim(_ context.Context, in ownership.ClaimInput) (ownership.ClaimResult, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.claimed = append(w.claimed, in)
+	return ownership.ClaimResult{}, nil
+}
+
+func (w *world) release(_ context.Context, in ownership.ReleaseInput) error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.released = append(w.released, in)
+	return nil
+}
+
+func (w *world) readRouting(context.Context, string) (migact.RoutingRow, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.routing, nil
 }
 
 const usersPerBucket = 10
@@ -145,6 +172,9 @@ func newHarness(t *testing.T) *harness {
 	h.env.RegisterActivityWithOptions(h.w.deletePresence, activity.RegisterOptions{Name: migact.DeletePresenceKeysName})
 	h.env.RegisterActivityWithOptions(h.w.cohortSizes, activity.RegisterOptions{Name: migact.CohortSizesName})
 	h.env.RegisterWorkflowWithOptions(h.w.notification, workflow.RegisterOptions{Name: notify.WorkflowName})
+	h.env.RegisterActivityWithOptions(h.w.readRouting, activity.RegisterOptions{Name: migact.ReadRoutingName})
+	h.env.RegisterActivityWithOptions(h.w.claim, activity.RegisterOptions{Name: ownership.ClaimName})
+	h.env.RegisterActivityWithOptions(h.w.release, activity.RegisterOptions{Name: ownership.ReleaseName})
 	h.env.OnUpsertTypedSearchAttributes(mock.Anything).Run(func(args mock.Arguments) {
 		sa := args.Get(0).(temporal.SearchAttributes)
 		if s, ok := sa.GetKeyword(workflows.StateKey); ok {
@@ -177,10 +207,16 @@ func (h *harness) status() Status {
 	return st
 }
 
+// execute starts plan under its canonical workflow id and runs it to its end.
+func (h *harness) execute(plan any, migrationID string) {
+	h.env.SetStartWorkflowOptions(client.StartWorkflowOptions{ID: WorkflowID(migrationID)})
+	h.env.ExecuteWorkflow(WorkflowName, plan)
+}
+
 // run executes plan to its end and returns the final status.
 func (h *harness) run(plan Plan) Status {
 	h.t.Helper()
-	h.env.ExecuteWorkflow(WorkflowName, plan)
+	h.execute(plan, plan.MigrationID)
 	if !h.env.IsWorkflowCompleted() {
 		h.t.Fatal("workflow did not complete")
 	}

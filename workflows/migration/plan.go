@@ -22,7 +22,7 @@ type Plan struct {
 	DryRun       bool     `json:"dryRun"`
 	// Continued is the state a run hands to the next on continue-as-new. The
 	// workflow sets it; an operator's plan never does.
-	Continued *Status `json:"continued,omitempty"`
+	Continued *Carried `json:"continued,omitempty"`
 }
 
 // Step is one rollout stage: route Percent of users to OpenIM, bake for
@@ -59,6 +59,10 @@ const (
 )
 
 var migrationIDPattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$`)
+
+// ErrInvalidPlan is the type of the non-retryable application error a run
+// fails with when its plan is refused; the message names the field.
+const ErrInvalidPlan = "InvalidPlan"
 
 // PlanError names the field of a plan that is wrong.
 type PlanError struct {

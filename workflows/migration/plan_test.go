@@ -38,7 +38,7 @@ func TestValidateNamesTheField(t *testing.T) {
 		{"error limit", func(p *Plan) { p.Analysis.ConsecutiveErrorLimit = -2 }, "analysis.consecutiveErrorLimit: must be 0 or more (it is -2)"},
 		{"onFailure", func(p *Plan) { p.OnFailure = "panic" }, `onFailure: must be "rollback" or "pause", not "panic"`},
 		{"decommission", func(p *Plan) { p.Steps = p.Steps[:2] }, "decommission: needs the last step at 100 percent (it is 10)"},
-		{"continued", func(p *Plan) { p.Continued = &Status{} }, "continued: is set by the workflow itself"},
+		{"continued", func(p *Plan) { p.Continued = &Carried{} }, "continued: is set by the workflow itself"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

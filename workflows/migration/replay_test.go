@@ -13,6 +13,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	historypb "go.temporal.io/api/history/v1"
 	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/converter"
 	"go.temporal.io/sdk/worker"
 	"go.temporal.io/sdk/workflow"
 	"google.golang.org/protobuf/encoding/protojson"
@@ -20,6 +21,7 @@ import (
 	migact "github.com/imshift/imshift/activities/migration"
 	notifyact "github.com/imshift/imshift/activities/notify"
 	"github.com/imshift/imshift/activities/openim"
+	"github.com/imshift/imshift/activities/ownership"
 	"github.com/imshift/imshift/internal/config"
 	"github.com/imshift/imshift/testbed/simulator/openimsim"
 	"github.com/imshift/imshift/testbed/testenv"
@@ -54,11 +56,35 @@ func replayAll(t *testing.T, files []string) {
 			withContinueAsNewEvery(t, every)
 			r := worker.NewWorkflowReplayer()
 			r.RegisterWorkflowWithOptions(TrafficMigration, workflow.RegisterOptions{Name: WorkflowName})
-			if err := r.ReplayWorkflowHistoryFromJSONFile(nil, f); err != nil {
+			h, id := loadHistory(t, f)
+			err := r.ReplayWorkflowHistoryWithOptions(nil, h, worker.ReplayWorkflowHistoryOptions{
+				OriginalExecution: workflow.Execution{ID: id}, // the run id comes from the history
+			})
+			if err != nil {
 				t.Fatal(err)
 			}
 		})
 	}
+}
+
+// loadHistory reads a recorded history and the workflow id it ran under:
+// migration-<migrationId> of its plan (the workflow refuses any other).
+func loadHistory(t *testing.T, file string) (*historypb.History, string) {
+	f, err := os.Open(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	h, err := client.HistoryFromJSON(f, client.HistoryJSONOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var plan Plan
+	input := h.Events[0].GetWorkflowExecutionStartedEventAttributes().GetInput()
+	if err := converter.GetDefaultDataConverter().FromPayloads(input, &plan); err != nil {
+		t.Fatal(err)
+	}
+	return h, WorkflowID(plan.MigrationID)
 }
 
 // recorder runs migrations on the dev server with the real activities.
@@ -125,6 +151,7 @@ func newRecorder(t *testing.T) *recorder {
 	w.RegisterWorkflowWithOptions(TrafficMigration, workflow.RegisterOptions{Name: WorkflowName})
 	acts.Register(w)
 	notify.Register(w, notifyact.New(config.Notify{}, nil)) // no webhooks: the children just end
+	ownership.New(pool, tc).Register(w)
 	if err := w.Start(); err != nil {
 		t.Fatal(err)
 	}

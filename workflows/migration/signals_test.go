@@ -61,12 +61,12 @@ func scenarios() []scenario {
 	}
 }
 
-type verb struct {
+type testVerb struct {
 	name    string
 	payload any
 }
 
-var verbs = []verb{
+var testVerbs = []testVerb{
 	{SignalPause, PauseSignal{Reason: "incident"}},
 	{SignalResume, nil},
 	{SignalPromote, PromoteSignal{}},
@@ -75,7 +75,7 @@ var verbs = []verb{
 	{SignalRetry, nil},
 }
 
-func (v verb) label() string {
+func (v testVerb) label() string {
 	if p, ok := v.payload.(PromoteSignal); ok && p.Full {
 		return "promote_full"
 	}
@@ -100,7 +100,7 @@ var accepted = map[State]map[string]State{
 // nothing changes).
 func TestEverySignalInEveryState(t *testing.T) {
 	for _, sc := range scenarios() {
-		for _, v := range verbs {
+		for _, v := range testVerbs {
 			t.Run(string(sc.state)+"/"+v.label(), func(t *testing.T) {
 				h := newHarness(t)
 				if sc.setup != nil {

@@ -54,8 +54,8 @@ const (
 	keepEvents   = 30
 )
 
-// Status is the answer of the status query and the whole state a run hands
-// to the next on continue-as-new. Step is an index into plan.steps (0-based,
+// Status is the answer of the status query (docs/migration.md §3) and the
+// run's result. Step is an index into plan.steps (0-based,
 // like the field names in validation errors). Percent is the routing in
 // force; TargetPercent the current step's.
 type Status struct {
@@ -76,11 +76,10 @@ type Status struct {
 	Routing      Routing      `json:"routing"`
 	Provisioning Provisioning `json:"provisioning"`
 
-	Failures           int              `json:"failures"`
-	ConsecutiveErrors  int              `json:"consecutiveErrors"`
-	StepAnalyses       int              `json:"stepAnalyses"`
-	LastAnalysisPassed bool             `json:"lastAnalysisPassed"`
-	Analyses           []AnalysisRecord `json:"analyses"`
+	Failures          int              `json:"failures"`
+	ConsecutiveErrors int              `json:"consecutiveErrors"`
+	StepAnalyses      int              `json:"stepAnalyses"`
+	Analyses          []AnalysisRecord `json:"analyses"`
 
 	Pause           *Pause             `json:"pause,omitempty"`
 	FailureReason   string             `json:"failureReason,omitempty"`
@@ -98,15 +97,25 @@ type Status struct {
 	NextAnalysisAt *time.Time `json:"nextAnalysisAt,omitempty"`
 	NextAction     string     `json:"nextAction"`
 	NextActionAt   *time.Time `json:"nextActionAt,omitempty"`
+	// Runs counts this migration's runs (1 + continue-as-new hand-overs).
+	Runs int `json:"runs"`
+}
 
+// Carried is the whole state a run hands to the next on continue-as-new:
+// the operator's Status and the machine's own bookkeeping, which the status
+// query does not show. Its JSON is the one recorded histories carry in the
+// plan's `continued` field (Status's fields, flattened, and these).
+type Carried struct {
+	Status
 	// ProvisionFrom is the bucket threshold the current step provisions
 	// from: the previous step's, or 0 (allow list included).
 	ProvisionFrom int `json:"provisionFrom"`
 	// StepProvisioned says the current step's users are provisioned and
 	// only its flip is left.
 	StepProvisioned bool `json:"stepProvisioned"`
-	// Runs counts this migration's runs (1 + continue-as-new hand-overs).
-	Runs int `json:"runs"`
+	// LastAnalysisPassed says the bake's latest analysis passed: a bake
+	// ends only on one.
+	LastAnalysisPassed bool `json:"lastAnalysisPassed"`
 }
 
 // Routing is the routing row as the last flip left it.

@@ -47,15 +47,12 @@ func (m *migration) advance(ctx workflow.Context) bool {
 // enterStep starts step i, provisioning the users from bucket threshold
 // `from` up to the step's.
 func (m *migration) enterStep(ctx workflow.Context, i, from int, note string) {
-	m.cancelOp()
-	m.cancelTimer()
 	m.st.Step = i
 	m.st.TargetPercent = m.plan.Steps[i].Percent
 	m.st.ProvisionFrom = from
 	m.st.StepProvisioned = false
 	m.st.StepStartedAt = workflow.Now(ctx)
-	m.st.BakeUntil, m.st.NextAnalysisAt = nil, nil
-	m.setState(ctx, StateProvisioning, note)
+	m.enter(ctx, StateProvisioning, deadlines{}, note)
 }
 
 // cohort is the current step's slice.
@@ -141,14 +138,13 @@ func (m *migration) flipped(ctx workflow.Context, f workflow.Future, in migact.F
 func (m *migration) startBake(ctx workflow.Context, note string) {
 	now := workflow.Now(ctx)
 	until := now.Add(m.plan.Steps[m.st.Step].bake())
-	m.st.BakeUntil = &until
-	m.st.NextAnalysisAt = nil
+	d := deadlines{bakeUntil: &until}
 	if until.After(now) {
 		next := now.Add(m.plan.Analysis.interval())
-		m.st.NextAnalysisAt = &next
+		d.nextAnalysis = &next
 	}
 	m.resetAnalysis()
-	m.setState(ctx, StateBaking, note)
+	m.enter(ctx, StateBaking, d, note)
 }
 
 func (m *migration) resetAnalysis() {
@@ -194,11 +190,9 @@ func (m *migration) analyseAtBakeEnd(ctx workflow.Context) bool {
 // left forward (bake passed or promoted): a failure while it awaits
 // approval rolls back to the step before.
 func (m *migration) bakeDone(ctx workflow.Context) {
-	m.cancelTimer()
-	m.st.BakeUntil = nil
 	note := fmt.Sprintf("bake of step %d passed", m.st.Step)
 	if m.plan.Steps[m.st.Step].Approval {
-		m.setState(ctx, StateAwaitingApproval, note+"; waiting for promote")
+		m.enter(ctx, StateAwaitingApproval, deadlines{nextAnalysis: m.st.NextAnalysisAt}, note+"; waiting for promote")
 		return
 	}
 	m.st.LastHealthyStep = m.st.Step
@@ -231,10 +225,8 @@ func (m *migration) nextStep(ctx workflow.Context, note string) {
 
 // finish decommissions the legacy path if the plan says so, else completes.
 func (m *migration) finish(ctx workflow.Context, note string) {
-	m.cancelTimer()
-	m.st.BakeUntil, m.st.NextAnalysisAt = nil, nil
 	if !m.plan.Decommission {
-		m.setState(ctx, StateCompleted, note+"; migration complete")
+		m.enter(ctx, StateCompleted, deadlines{}, note+"; migration complete")
 		return
 	}
 	m.st.Decommission = []DecommissionStep{
@@ -242,21 +234,18 @@ func (m *migration) finish(ctx workflow.Context, note string) {
 		{Name: StageLegacyPresenceOff, State: StagePending},
 		{Name: StagePresenceKeysDeleted, State: StagePending},
 	}
-	m.setState(ctx, StateDecommissioning, note+"; decommissioning the legacy path")
+	m.enter(ctx, StateDecommissioning, deadlines{}, note+"; decommissioning the legacy path")
 }
 
 // fail applies onFailure: roll back to the last healthy step, or pause.
 func (m *migration) fail(ctx workflow.Context, reason string) {
-	m.cancelOp()
-	m.cancelTimer()
 	m.st.FailureReason = reason
 	m.st.FailedStep = m.st.Step
 	if m.plan.onFailure() == OnFailurePause {
 		m.pause(ctx, reason, true)
 		return
 	}
-	m.st.BakeUntil, m.st.NextAnalysisAt = nil, nil
-	m.setState(ctx, StateRollingBack, "automatic rollback: "+reason)
+	m.enter(ctx, StateRollingBack, deadlines{}, "automatic rollback: "+reason)
 }
 
 // startRollbackFlip flips back to the last healthy step (0 % if none), or,
@@ -274,11 +263,11 @@ func (m *migration) startRollbackFlip(ctx workflow.Context) {
 		note := fmt.Sprintf("routing back at %v%% (revision %d)", in.Percent, m.st.Routing.Revision)
 		if m.st.Aborting {
 			m.st.MigratedUsers = 0
-			m.setState(ctx, StateAborted, note)
+			m.enter(ctx, StateAborted, deadlines{}, note)
 			return
 		}
 		m.st.MigratedUsers = m.healthyCohort()
-		m.setState(ctx, StateRolledBack, note+"; waiting for retry or abort")
+		m.enter(ctx, StateRolledBack, deadlines{}, note+"; waiting for retry or abort")
 	})
 }
 
@@ -291,17 +280,14 @@ func (m *migration) healthyPercent() float64 {
 
 func (m *migration) healthyCohort() int64 {
 	if h := m.st.LastHealthyStep; h >= 0 {
-		return m.st.CohortSizes[h]
+		return max(m.st.CohortSizes[h], 0) // unknown (-1) for a step a resumed run did not provision
 	}
 	return m.st.AllowFound
 }
 
 // pause holds the migration; routing stays as it is.
 func (m *migration) pause(ctx workflow.Context, reason string, automatic bool) {
-	m.cancelOp()
-	m.cancelTimer()
 	m.st.Pause = &Pause{Reason: reason, At: workflow.Now(ctx), From: m.st.State, Automatic: automatic}
-	m.st.BakeUntil, m.st.NextAnalysisAt = nil, nil
 	note := "paused"
 	if automatic {
 		note = "automatic pause"
@@ -309,7 +295,7 @@ func (m *migration) pause(ctx workflow.Context, reason string, automatic bool) {
 	if reason != "" {
 		note += ": " + reason
 	}
-	m.setState(ctx, StatePaused, note)
+	m.enter(ctx, StatePaused, deadlines{}, note)
 }
 
 // resume returns to where pause left: provisioning goes on (skipping users
@@ -323,18 +309,15 @@ func (m *migration) resume(ctx workflow.Context) {
 	case StateAwaitingApproval:
 		m.resetAnalysis()
 		next := workflow.Now(ctx).Add(m.plan.Analysis.interval())
-		m.st.NextAnalysisAt = &next
-		m.setState(ctx, StateAwaitingApproval, "resumed")
+		m.enter(ctx, StateAwaitingApproval, deadlines{nextAnalysis: &next}, "resumed")
 	default:
-		m.setState(ctx, StateProvisioning, "resumed")
+		m.enter(ctx, StateProvisioning, deadlines{}, "resumed")
 	}
 }
 
 // promote skips the current bake or approval; full jumps to the last step.
 // The step promoted from counts as healthy: the operator vouched for it.
 func (m *migration) promote(ctx workflow.Context, full bool) {
-	m.cancelOp()
-	m.cancelTimer()
 	last := len(m.plan.Steps) - 1
 	live := m.st.State != StateProvisioning
 	if live {
@@ -353,17 +336,14 @@ func (m *migration) promote(ctx workflow.Context, full bool) {
 
 // abort takes everyone back to Socket.IO and ends the run.
 func (m *migration) abort(ctx workflow.Context, reason string) {
-	m.cancelOp()
-	m.cancelTimer()
 	m.st.AbortReason = reason
 	m.st.Aborting = true
 	m.st.Pause = nil
-	m.st.BakeUntil, m.st.NextAnalysisAt = nil, nil
 	note := "abort"
 	if reason != "" {
 		note += ": " + reason
 	}
-	m.setState(ctx, StateRollingBack, note)
+	m.enter(ctx, StateRollingBack, deadlines{}, note)
 }
 
 // retry re-attempts the step that failed, from its provisioning (users

@@ -1,6 +1,7 @@
 package migration
 
 import (
+	"encoding/json"
 	"errors"
 
 	"go.temporal.io/sdk/workflow"
@@ -16,47 +17,25 @@ type update struct {
 	rejected string
 }
 
-// registerUpdates declares the same verbs as Updates with validators.
+// registerUpdates declares every verb as an Update with a validator.
 func (m *migration) registerUpdates(ctx workflow.Context) error {
-	for _, s := range signals {
-		var handler, validator any
-		switch s.name {
-		case SignalPause:
-			handler = func(ctx workflow.Context, p PauseSignal) (Status, error) {
-				return m.submit(ctx, message{name: SignalPause, reason: p.Reason})
-			}
-			validator = func(_ workflow.Context, p PauseSignal) error { return m.validate(message{name: SignalPause}) }
-		case SignalPromote:
-			handler = func(ctx workflow.Context, p PromoteSignal) (Status, error) {
-				return m.submit(ctx, message{name: SignalPromote, full: p.Full})
-			}
-			validator = func(_ workflow.Context, p PromoteSignal) error {
-				return m.validate(message{name: SignalPromote, full: p.Full})
-			}
-		case SignalAbort:
-			handler = func(ctx workflow.Context, p AbortSignal) (Status, error) {
-				return m.submit(ctx, message{name: SignalAbort, reason: p.Reason})
-			}
-			validator = func(_ workflow.Context, p AbortSignal) error { return m.validate(message{name: SignalAbort}) }
-		default:
-			name := s.name
-			handler = func(ctx workflow.Context) (Status, error) { return m.submit(ctx, message{name: name}) }
-			validator = func(workflow.Context) error { return m.validate(message{name: name}) }
-		}
-		err := workflow.SetUpdateHandlerWithOptions(ctx, s.name, handler, workflow.UpdateHandlerOptions{
-			Validator:   validator,
-			Description: s.description + " As an Update it answers with the status, or is refused with the reason.",
-		})
+	for _, v := range verbs {
+		err := workflow.SetUpdateHandlerWithOptions(ctx, v.name,
+			func(ctx workflow.Context, payload json.RawMessage) (Status, error) {
+				msg, err := v.decode(payload) // the validator has accepted it
+				msg.verb = v
+				if err != nil {
+					return m.status(), err
+				}
+				return m.submit(ctx, msg)
+			},
+			workflow.UpdateHandlerOptions{
+				Validator:   func(_ workflow.Context, payload json.RawMessage) error { return m.validate(v, payload) },
+				Description: v.description + " As an Update it answers with the status, or is refused with the reason.",
+			})
 		if err != nil {
 			return err
 		}
-	}
-	return nil
-}
-
-func (m *migration) validate(msg message) error {
-	if why := m.refusal(msg); why != "" {
-		return errors.New(why)
 	}
 	return nil
 }
@@ -69,9 +48,9 @@ func (m *migration) submit(ctx workflow.Context, msg message) (Status, error) {
 		return Status{}, err
 	}
 	if u.rejected != "" {
-		return *m.st, errors.New(u.rejected)
+		return m.status(), errors.New(u.rejected)
 	}
-	return *m.st, nil
+	return m.status(), nil
 }
 
 // applyUpdate runs in the loop: the state may have moved since the

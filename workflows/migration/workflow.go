@@ -12,6 +12,7 @@
 package migration
 
 import (
+	"encoding/json"
 	"math"
 	"time"
 
@@ -33,8 +34,12 @@ const defaultContinueAsNewEvery = 500
 var continueAsNewEvery = defaultContinueAsNewEvery
 
 // TrafficMigration runs a migration plan to its end: completed or aborted.
-func TrafficMigration(ctx workflow.Context, plan Plan) (Status, error) {
-	m, err := newMigration(ctx, plan)
+// The plan arrives as raw JSON (the same payload a typed Plan decoded from,
+// so recorded histories replay) and is decoded strictly: an unknown field or
+// a wrong type fails the run at once with InvalidPlan naming the field,
+// whichever path started it (UI, temporal CLI, starter).
+func TrafficMigration(ctx workflow.Context, input json.RawMessage) (Status, error) {
+	m, err := newMigration(ctx, input)
 	if err != nil {
 		return Status{}, err
 	}
@@ -45,8 +50,9 @@ func TrafficMigration(ctx workflow.Context, plan Plan) (Status, error) {
 // flight right now (never carried: a new run starts its own).
 type migration struct {
 	plan       Plan
-	st         *Status
+	st         *Carried
 	logger     log.Logger
+	owns       bool // this run chain claims and releases run ownership
 	channels   []workflow.ReceiveChannel
 	updates    workflow.Channel // accepted updates, applied by the loop
 	op         *operation
@@ -68,49 +74,73 @@ type attrs struct {
 	percent int64
 }
 
-// newMigration validates the plan (first run only: later runs carry a
-// validated one), sets up the state, the signal channels and the status
-// query. Nothing has a side effect before validation.
-func newMigration(ctx workflow.Context, plan Plan) (*migration, error) {
+// newMigration decodes and validates the plan (first run only: later runs
+// carry a validated one), sets up the state, the signal channels and the
+// status query. Nothing has a side effect before validation.
+func newMigration(ctx workflow.Context, input json.RawMessage) (*migration, error) {
+	var plan Plan
+	decodeErr := workflows.DecodeStrict(input, &plan)
+	continued := plan.Continued != nil
 	m := &migration{plan: plan, logger: log.With(workflow.GetLogger(ctx), "migrationId", plan.MigrationID)}
-	if plan.Continued != nil {
+	if continued {
 		m.st = plan.Continued
 		m.plan.Continued = nil
 		m.st.Runs++
 	} else {
-		m.st = initialStatus(ctx, plan)
+		m.st = initialState(ctx, plan)
 	}
-	for _, s := range signals {
-		m.channels = append(m.channels, workflow.GetSignalChannelWithOptions(ctx, s.name,
-			workflow.SignalChannelOptions{Description: s.description}))
+	for _, v := range verbs {
+		m.channels = append(m.channels, workflow.GetSignalChannelWithOptions(ctx, v.name,
+			workflow.SignalChannelOptions{Description: v.description}))
 	}
 	m.updates = workflow.NewBufferedChannel(ctx, 100)
 	if err := m.registerUpdates(ctx); err != nil {
 		return nil, err
 	}
 	err := workflow.SetQueryHandlerWithOptions(ctx, QueryStatus, func() (Status, error) {
-		return *m.st, nil
+		return m.status(), nil
 	}, workflow.QueryHandlerOptions{Description: "The migration's state, step, percent, provisioning counts, analyses, rejected signals, decommission stages and next action."})
 	if err != nil {
 		return nil, err
 	}
-	if plan.Continued == nil {
-		m.upsertAttributes(ctx)
-		if err := Validate(plan); err != nil {
-			m.logger.Error("plan refused", "error", err)
-			return nil, temporal.NewNonRetryableApplicationError(err.Error(), "InvalidPlan", nil)
-		}
+	// Runs recorded before run ownership neither claim nor release.
+	m.owns = workflow.GetVersion(ctx, "run-ownership", workflow.DefaultVersion, 1) == 1
+	if continued {
+		return m, nil
+	}
+	m.upsertAttributes(ctx)
+	if err := m.refuseInput(ctx, decodeErr); err != nil {
+		m.logger.Error("plan refused", "error", err)
+		return nil, temporal.NewNonRetryableApplicationError(err.Error(), ErrInvalidPlan, nil)
 	}
 	return m, nil
 }
 
-func initialStatus(ctx workflow.Context, plan Plan) *Status {
+// refuseInput is the first problem of the plan: undecodable, invalid, or
+// started under another workflow id than migration-<migrationId>.
+func (m *migration) refuseInput(ctx workflow.Context, decodeErr error) error {
+	if decodeErr != nil {
+		return decodeErr
+	}
+	if err := Validate(m.plan); err != nil {
+		return err
+	}
+	if !m.owns {
+		return nil
+	}
+	return workflows.CheckWorkflowID(ctx, WorkflowID(m.plan.MigrationID))
+}
+
+// status is the status query's answer.
+func (m *migration) status() Status { return m.st.Status }
+
+func initialState(ctx workflow.Context, plan Plan) *Carried {
 	now := workflow.Now(ctx)
 	sizes := make([]int64, len(plan.Steps))
 	for i := range sizes {
 		sizes[i] = -1
 	}
-	st := &Status{
+	st := &Carried{Status: Status{
 		MigrationID:     plan.MigrationID,
 		State:           StateValidating,
 		DryRun:          plan.DryRun,
@@ -122,7 +152,7 @@ func initialStatus(ctx workflow.Context, plan Plan) *Status {
 		StartedAt:       now,
 		UpdatedAt:       now,
 		Runs:            1,
-	}
+	}}
 	if len(plan.Steps) > 0 {
 		st.TargetPercent = plan.Steps[0].Percent
 	}
@@ -134,13 +164,16 @@ func initialStatus(ctx workflow.Context, plan Plan) *Status {
 // the operation in flight, a signal or the timer, and handle it.
 func (m *migration) run(ctx workflow.Context) (Status, error) {
 	if m.st.State == StateValidating {
-		m.begin(ctx)
+		if err := m.begin(ctx); err != nil {
+			return m.status(), err
+		}
 	}
 	for {
 		m.settle(ctx)
 		if m.failed != nil {
 			m.notify(ctx, m.st.State, StateFailed, m.failed.Error())
-			return *m.st, m.failed
+			m.release(ctx, "failed")
+			return m.status(), m.failed
 		}
 		if m.st.State.Terminal() {
 			break
@@ -159,20 +192,11 @@ func (m *migration) run(ctx workflow.Context) (Status, error) {
 	}
 	m.drainSignals(ctx) // late signals are answered too: rejected, on the record
 	if err := m.awaitHandlers(ctx); err != nil {
-		return *m.st, err
+		return m.status(), err
 	}
 	m.refreshNextAction()
-	return *m.st, nil
-}
-
-// begin leaves validating: a dry run computes its report, a real run starts
-// provisioning its first step.
-func (m *migration) begin(ctx workflow.Context) {
-	if m.plan.DryRun {
-		m.startDryRun(ctx)
-		return
-	}
-	m.enterStep(ctx, 0, 0, "plan accepted")
+	m.release(ctx, m.finalState())
+	return m.status(), nil
 }
 
 // selectOnce waits for one event. While an operation that must not be
@@ -188,8 +212,8 @@ func (m *migration) selectOnce(ctx workflow.Context) {
 	}
 	if m.op == nil || m.op.interruptible {
 		for i, ch := range m.channels {
-			name := signals[i].name
-			sel.AddReceive(ch, func(c workflow.ReceiveChannel, _ bool) { m.receive(ctx, name, c) })
+			v := verbs[i]
+			sel.AddReceive(ch, func(c workflow.ReceiveChannel, _ bool) { m.receive(ctx, v, c) })
 		}
 		sel.AddReceive(m.updates, func(workflow.ReceiveChannel, bool) { m.receiveUpdate(ctx) })
 		if t := m.timer; t != nil {
@@ -210,7 +234,7 @@ func (m *migration) drainSignals(ctx workflow.Context) bool {
 	handled := false
 	for i, ch := range m.channels {
 		for ch.Len() > 0 {
-			m.receive(ctx, signals[i].name, ch)
+			m.receive(ctx, verbs[i], ch)
 			handled = true
 		}
 	}
@@ -248,13 +272,22 @@ func (m *migration) continueAsNew(ctx workflow.Context) error {
 	return workflow.NewContinueAsNewError(ctx, WorkflowName, next)
 }
 
-// setState moves to s, records the event and upserts the search attributes.
-func (m *migration) setState(ctx workflow.Context, s State, note string) {
-	now := workflow.Now(ctx)
+// deadlines are the absolute times the state entered waits for.
+type deadlines struct {
+	bakeUntil, nextAnalysis *time.Time
+}
+
+// enter is the one way from one state to another: it leaves the state it is
+// in (the operation in flight is cancelled, the timer and the old state's
+// deadlines dropped), enters s with its deadlines, records the event and
+// tells the UI (search attributes). Every transition goes through here.
+func (m *migration) enter(ctx workflow.Context, s State, d deadlines, note string) {
 	prev := m.st.State
+	m.cancelOp()
+	m.cancelTimer()
+	m.st.BakeUntil, m.st.NextAnalysisAt = d.bakeUntil, d.nextAnalysis
 	m.st.State = s
-	m.st.UpdatedAt = now
-	m.st.Events = keepLast(append(m.st.Events, Event{At: now, State: s, Step: m.st.Step, Percent: m.st.Percent, Note: note}), keepEvents)
+	m.record(ctx, note)
 	m.logger.Info("migration state", "state", s, "step", m.st.Step, "percent", m.st.Percent, "note", note)
 	m.upsertAttributes(ctx)
 	m.notify(ctx, prev, s, note)
@@ -267,6 +300,14 @@ func (m *migration) notify(ctx workflow.Context, prev, s State, note string) {
 		Kind: "migration", ID: m.plan.MigrationID, State: string(s), PreviousState: string(prev),
 		Step: m.st.Step + 1, Percent: m.st.Percent, Note: note,
 	})
+}
+
+// record adds an event (a state change or a decommission stage) to the status.
+func (m *migration) record(ctx workflow.Context, note string) {
+	now := workflow.Now(ctx)
+	m.st.UpdatedAt = now
+	m.st.Events = keepLast(append(m.st.Events, Event{At: now, State: m.st.State, Step: m.st.Step,
+		Percent: m.st.Percent, Note: note}), keepEvents)
 }
 
 // upsertAttributes publishes kind, state, percent and id for the UI's list,
