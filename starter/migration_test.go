@@ -68,8 +68,8 @@ func TestMigrationStartRefusesBadPlans(t *testing.T) {
 		want   string
 	}{
 		{func(map[string]any) {}, "invalid plan: steps[1].percent: must be greater than steps[0].percent (10)"},
-		{func(p map[string]any) { p["failurLimit"] = 3 }, `not a migration plan: json: unknown field "failurLimit"`},
-		{func(p map[string]any) { p["steps"] = "all" }, "not a migration plan: json: cannot unmarshal string"},
+		{func(p map[string]any) { p["failurLimit"] = 3 }, "not a migration plan: failurLimit: unknown field"},
+		{func(p map[string]any) { p["steps"] = "all" }, "not a migration plan: steps: must be a list"},
 		{func(p map[string]any) { p["continued"] = map[string]any{"state": "completed"} }, "invalid plan: continued:"},
 	}
 	for _, c := range cases {
