@@ -59,7 +59,7 @@ func (s *stack) workerEnv() []string {
 		"IMSHIFT_REDIS_URL="+s.redisURL,
 		"IMSHIFT_TASK_QUEUE="+s.taskQueue,
 		"IMSHIFT_HTTP_ADDR=127.0.0.1:0",
-		"IMSHIFT_METRICS_ADDR=127.0.0.1:0",
+		"IMSHIFT_METRICS_ADDR=127.0.0.2:0",
 		"IMSHIFT_USER_DIRECTORY=imshift.demo_users",
 		"IMSHIFT_API_TOKENS=e2e-token-0123456789",
 		"IMSHIFT_OPENIM_API_URL="+s.simURL,
