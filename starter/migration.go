@@ -147,7 +147,7 @@ func (a *app) signalMigration(cmd *cobra.Command, migrationID, signal string, pa
 	if err != nil {
 		return err
 	}
-	if closed {
+	if closed || before.State.Terminal() { // a run in a final state is only releasing its ownership
 		return fmt.Errorf("migration %s has ended (%s); nothing to %s", migrationID, before.State, signal)
 	}
 	tc, err := a.client(ctx)
