@@ -53,7 +53,7 @@ func TestFailedRunIsNotified(t *testing.T) {
 	h := newHarness(t)
 	h.env.OnActivity(migact.FlipRoutingName, mock.Anything, mock.Anything).Return(migact.FlipResult{},
 		temporal.NewNonRetryableApplicationError("bad row", "InvalidInput", nil))
-	h.env.ExecuteWorkflow(WorkflowName, basePlan())
+	h.execute(basePlan(), basePlan().MigrationID)
 	if h.env.GetWorkflowError() == nil {
 		t.Fatal("the run did not fail")
 	}
