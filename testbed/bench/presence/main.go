@@ -26,7 +26,7 @@ import (
 
 type flags struct {
 	users, events, clients, queries int
-	adminDB, redisURL               string
+	adminDB, redisURL, cpuProfile   string
 }
 
 func main() {
@@ -37,6 +37,7 @@ func main() {
 	flag.IntVar(&f.queries, "queries", 500, "1 000-user presence:query calls to time")
 	flag.StringVar(&f.adminDB, "db", "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable", "PostgreSQL URL used to create and drop the bench database")
 	flag.StringVar(&f.redisURL, "redis", "redis://127.0.0.1:6379/13", "Redis database for the facade and the legacy presence keys (only the demo users' keys are written, and removed after)")
+	flag.StringVar(&f.cpuProfile, "cpuprofile", "", "write a CPU profile of the query phase to this file")
 	flag.Parse()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()

@@ -8,6 +8,8 @@ import (
 	"io"
 	"math/rand/v2"
 	"net/http"
+	"os"
+	"runtime/pprof"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -46,7 +48,12 @@ func run(ctx context.Context, f flags) error {
 	fmt.Printf("webhook intake: %d events from %d connections in %s: %.0f events/s (target >= 5000)\n",
 		f.events, f.clients, rate.elapsed.Round(time.Millisecond), float64(f.events)/rate.elapsed.Seconds())
 
+	stopProfile, err := startProfile(f.cpuProfile)
+	if err != nil {
+		return err
+	}
 	lat, err := queries(ctx, s, f.queries)
+	stopProfile()
 	if err != nil {
 		return err
 	}
@@ -169,6 +176,21 @@ func queryOnce(ctx context.Context, client *http.Client, base string, body []byt
 		return fmt.Errorf("presence:query: HTTP %d, %d answers, %v", resp.StatusCode, len(answers), err)
 	}
 	return nil
+}
+
+// startProfile writes a CPU profile to path until the returned func runs.
+func startProfile(path string) (func(), error) {
+	if path == "" {
+		return func() {}, nil
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, err
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		return nil, err
+	}
+	return func() { pprof.StopCPUProfile(); f.Close() }, nil
 }
 
 func pct(sorted []time.Duration, p int) time.Duration {
