@@ -2,7 +2,7 @@
 TEMPORAL_CLI_VERSION := v1.5.1
 GO ?= go
 
-.PHONY: dev test tools build bench bench-provision bench-presence bench-faults
+.PHONY: dev test tools build bench bench-provision bench-presence bench-faults bench-sendpush
 
 ## dev: build, start Temporal (UI :8233), simulators, worker and a demo population
 dev: tools build
@@ -40,3 +40,7 @@ bench-presence:
 FAULT_DEVICES ?= 100000
 bench-faults: tools
 	$(GO) run ./testbed/bench/campaign -faults -devices $(FAULT_DEVICES) -latencies 20ms
+
+## bench-sendpush: POST /v1/push at 25, 50, 100, 200, 400/s (30 s each; p50/p99 from 202 to the provider's ack), then 100/s beside a campaign
+bench-sendpush: tools
+	$(GO) run ./testbed/bench/campaign -sendpush -devices 20000 -latencies 20ms

@@ -26,6 +26,9 @@ type RetryPolicy struct {
 // device in 2.3 million fails for lack of tries.
 var DefaultRetry = RetryPolicy{First: 100 * time.Millisecond, Max: 2 * time.Second, MaxAttempts: 16}
 
+// retryGrain is the grid retry due times are rounded up to.
+const retryGrain = 50 * time.Millisecond
+
 // wait is how long a device waits before try attempts+1 after answer r
 // under action a: its own backoff, or the provider's longer Retry-After.
 func (rp RetryPolicy) wait(a delivery.Action, r delivery.Result, attempts int32) time.Duration {
@@ -149,7 +152,10 @@ func (p *page) retryOne(s *settled, e *delivery.Entry, now time.Time, t target, 
 		s.hold = max(s.hold, r.RetryAfter, rateCooldown)
 	}
 	t.attempts++
-	t.due = now.Add(p.a.retry.wait(a, r, t.attempts))
+	// Due times fall on a retryGrain grid, so the retries of one call and of
+	// neighbouring calls gather into full provider calls again instead of
+	// one small call (and one gate and ledger round trip) each.
+	t.due = now.Add(p.a.retry.wait(a, r, t.attempts) + retryGrain - 1).Truncate(retryGrain)
 	if t.attempts >= p.a.retry.MaxAttempts || t.due.After(p.expires) {
 		e.Outcome, e.Reason = delivery.OutcomeFailed, string(r.Class)+": "+r.Reason
 		s.counts.AddFailed(e.Reason, 1)

@@ -22,6 +22,14 @@
 //
 //	make bench                                  # 1 000 000 devices, 0 ms and 20 ms
 //	make bench-faults                           # 100 000 devices at 20 ms, clean then faulty
+//	make bench-sendpush                         # POST /v1/push at 25..400/s, then 100/s beside a campaign
+//
+// With -sendpush it drives the worker's POST /v1/push at rising steady
+// rates (25, 50, 100, 200, 400 per second, -step each) and prints accepted/s,
+// errors and p50/p99 from the 202 to the provider's acknowledgement,
+// stopping at the first step whose p99 passes 2 s; then 100/s again while a
+// full-speed campaign runs on the same worker.
+//
 //	go run ./bench/campaign -devices 20000      # a quick run
 //	go run ./bench/campaign -latencies 20ms
 package main
@@ -48,6 +56,8 @@ type flags struct {
 	pauseAt     float64
 	keep        bool
 	faults      bool
+	sendPush    bool
+	step        time.Duration
 }
 
 func parseFlags() (flags, error) {
@@ -63,6 +73,8 @@ func parseFlags() (flags, error) {
 	flag.Float64Var(&f.pauseAt, "pause-at", 0.5, "share of the audience after which the campaign is paused once")
 	flag.BoolVar(&f.keep, "keep", false, "keep the bench database")
 	flag.BoolVar(&f.faults, "faults", false, "run clean, then with 20 % 429 + 20 % 503 injected, at the first latency")
+	flag.BoolVar(&f.sendPush, "sendpush", false, "drive POST /v1/push at rising rates instead, at the first latency")
+	flag.DurationVar(&f.step, "step", 30*time.Second, "-sendpush: how long each rate is held")
 	flag.Parse()
 	for _, s := range strings.Split(lat, ",") {
 		d, err := time.ParseDuration(strings.TrimSpace(s))
@@ -97,8 +109,11 @@ func bench(ctx context.Context, f flags) error {
 		return err
 	}
 	defer s.close()
-	if f.faults {
+	switch {
+	case f.faults:
 		return s.faultBench(ctx, os.Stdout)
+	case f.sendPush:
+		return s.sendPushBench(ctx, os.Stdout)
 	}
 	var results []result
 	for _, lat := range f.latencies {

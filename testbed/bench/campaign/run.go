@@ -85,30 +85,45 @@ func (s *stack) raw(ctx context.Context, lat time.Duration, res *result) (float6
 	return raw, nil
 }
 
-// runCampaign starts a fresh worker process and the campaign, pauses it
-// once if pause is set, resumes it, and waits for the end.
-func (s *stack) runCampaign(ctx context.Context, res *result, pause bool) error {
-	queue := fmt.Sprintf("bench-%dms-%d", res.latency.Milliseconds(), time.Now().UnixNano())
-	env, metricsAddr, err := s.workerEnv(queue)
+// startWorker starts a fresh worker process on a task queue of its own.
+func (s *stack) startWorker(ctx context.Context, name string) (*proc, string, workerAddrs, error) {
+	queue := fmt.Sprintf("%s-%d", name, time.Now().UnixNano())
+	env, addrs, err := s.workerEnv(queue)
 	if err != nil {
-		return err
+		return nil, "", addrs, err
 	}
 	w, err := start("worker", filepath.Join(s.dir, "worker"), filepath.Join(s.dir, queue+"-worker.log"), env)
 	if err != nil {
-		return err
+		return nil, "", addrs, err
 	}
-	defer w.stop()
-	if err := waitListening(ctx, metricsAddr, time.Minute); err != nil {
-		return err
+	if err := waitListening(ctx, addrs.metrics, time.Minute); err != nil {
+		w.stop()
+		return nil, "", addrs, err
 	}
-	c := campaign.Campaign{Spec: campaignact.Spec{
-		CampaignID: fmt.Sprintf("bench-%dms-%d", res.latency.Milliseconds(), time.Now().Unix()),
+	return w, queue, addrs, nil
+}
+
+// benchCampaign is the campaign the benchmarks send, to everyone.
+func benchCampaign(id string) campaign.Campaign {
+	return campaign.Campaign{Spec: campaignact.Spec{
+		CampaignID: id,
 		Category:   "marketing",
 		Audience:   campaignact.Audience{All: true},
 		Message: campaignact.Message{Title: "Spring sale", Body: "20% off today", Data: map[string]string{"deeplink": "app://sale"},
 			Localized: map[string]campaignact.Text{"de": {Title: "Frühlingsangebot", Body: "Heute 20% Rabatt"}}},
 		Options: campaignact.Options{TTL: "24h", CollapseKey: "spring-sale", APNsPushType: "alert", Sound: "default"},
 	}}
+}
+
+// runCampaign starts a fresh worker process and the campaign, pauses it
+// once if pause is set, resumes it, and waits for the end.
+func (s *stack) runCampaign(ctx context.Context, res *result, pause bool) error {
+	w, queue, _, err := s.startWorker(ctx, fmt.Sprintf("bench-%dms", res.latency.Milliseconds()))
+	if err != nil {
+		return err
+	}
+	defer w.stop()
+	c := benchCampaign(fmt.Sprintf("bench-%dms-%d", res.latency.Milliseconds(), time.Now().Unix()))
 	logf("campaign %s: %d devices on worker pid %s", c.CampaignID, res.devices, w.pid())
 	began := time.Now()
 	run, err := s.tc.ExecuteWorkflow(ctx, campaign.StartCampaignOptions(c.CampaignID, queue), campaign.PushCampaignName, c)

@@ -149,17 +149,24 @@ func (s *stack) openRedis(ctx context.Context, _ string) error {
 	return s.rdb.FlushDB(ctx).Err()
 }
 
+// benchAPIToken is the bearer token the bench's workers accept.
+const benchAPIToken = "bench-api-token-0123456789"
+
+// workerAddrs are where a worker process serves.
+type workerAddrs struct {
+	http, metrics string // the device and push API; /metrics and /healthz
+}
+
 // workerEnv points a worker process at the stack; the worker serves
-// /metrics on metricsAddr once it runs. The global provider
+// /metrics on addrs.metrics once it runs. The global provider
 // limits are lifted: the bench measures what the pipeline can do, not the
 // default quota of 10 000/s.
-func (s *stack) workerEnv(taskQueue string) (env []string, metricsAddr string, err error) {
-	httpAddr, err := freeAddr()
-	if err != nil {
-		return nil, "", err
+func (s *stack) workerEnv(taskQueue string) (env []string, addrs workerAddrs, err error) {
+	if addrs.http, err = freeAddr(); err != nil {
+		return nil, addrs, err
 	}
-	if metricsAddr, err = freeAddr(); err != nil {
-		return nil, "", err
+	if addrs.metrics, err = freeAddr(); err != nil {
+		return nil, addrs, err
 	}
 	simDir := filepath.Join(s.dir, "sim")
 	return []string{
@@ -180,10 +187,10 @@ func (s *stack) workerEnv(taskQueue string) (env []string, metricsAddr string, e
 		"IMSHIFT_APNS_ENDPOINT=https://" + s.apnsAddr,
 		"IMSHIFT_APNS_RATE_PER_SECOND=" + strconv.Itoa(1_000_000),
 		"IMSHIFT_TLS_CA_FILE=" + filepath.Join(simDir, "ca.pem"),
-		"IMSHIFT_API_TOKENS=bench-api-token-0123456789",
-		"IMSHIFT_HTTP_ADDR=" + httpAddr,
-		"IMSHIFT_METRICS_ADDR=" + metricsAddr,
-	}, metricsAddr, nil
+		"IMSHIFT_API_TOKENS=" + benchAPIToken,
+		"IMSHIFT_HTTP_ADDR=" + addrs.http,
+		"IMSHIFT_METRICS_ADDR=" + addrs.metrics,
+	}, addrs, nil
 }
 
 func (s *stack) close() {
