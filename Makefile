@@ -2,7 +2,7 @@
 TEMPORAL_CLI_VERSION := v1.5.1
 GO ?= go
 
-.PHONY: dev test tools build bench bench-provision bench-presence bench-faults bench-sendpush
+.PHONY: dev test faults tools build bench bench-provision bench-presence bench-faults bench-sendpush
 
 ## dev: build, start Temporal (UI :8233), simulators, worker and a demo population
 dev: tools build
@@ -11,6 +11,10 @@ dev: tools build
 ## test: unit + integration tests against a real Temporal dev server, PostgreSQL, Redis
 test: tools
 	bash testbed/scripts/test.sh
+
+## faults: every fault test (TestFault*) against the real stack, then one table of what each did (docs/operations.md)
+faults: tools
+	bash testbed/scripts/faults.sh
 
 ## tools: the pinned temporal CLI (dev server + UI) in bin/
 tools: bin/temporal

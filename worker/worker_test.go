@@ -17,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/imshift/imshift/testbed/faults/report"
 	"github.com/imshift/imshift/testbed/simulator/fcmsim"
 	"github.com/imshift/imshift/testbed/simulator/openimsim"
 	"github.com/imshift/imshift/testbed/simulator/simtest"
@@ -136,7 +137,9 @@ func TestMissingSettingIsOneLineNamingIt(t *testing.T) {
 
 // A worker whose Redis does not answer refuses to start, naming the
 // setting and never its value (which may hold a password).
-func TestUnreachableRedisStopsTheStart(t *testing.T) {
+func TestFaultUnreachableRedisStopsTheStart(t *testing.T) {
+	report.Record(t, &report.Row{Fault: "IMSHIFT_REDIS_URL unreachable", Running: "worker start",
+		Delivered: report.NA, Duplicated: report.NA, Lost: report.NA, Registered: report.NA, Outcome: "refused, naming the setting, not its value"})
 	bin := buildWorker(t)
 	s := newStack(t)
 	addr := freeAddr(t)

@@ -17,6 +17,7 @@ import (
 
 	"github.com/imshift/imshift/internal/db"
 	"github.com/imshift/imshift/internal/registry"
+	"github.com/imshift/imshift/testbed/faults/report"
 	"github.com/imshift/imshift/testbed/rigs/sendpushtest"
 	"github.com/imshift/imshift/worker/api"
 )
@@ -57,7 +58,9 @@ func rawRequest(t *testing.T, addr, head, body string) (*http.Response, *bufio.R
 
 // A client that sends the headers and part of the body, then stops, is cut
 // off by the read timeout: it gets 408 and the connection is closed.
-func TestStalledBodyIsCutOff(t *testing.T) {
+func TestFaultStalledBodyIsCutOff(t *testing.T) {
+	report.Record(t, &report.Row{Fault: "client stops mid-body", Running: "POST /v1/devices",
+		Delivered: report.NA, Duplicated: report.NA, Lost: report.NA, Registered: report.NA, Outcome: "408 after the read timeout, connection closed"})
 	_, addr := rawServer(t, api.Limits{ReadHeader: time.Second, Read: 2 * time.Second, Write: 10 * time.Second, Idle: 10 * time.Second})
 	head := "POST /v1/devices HTTP/1.1\r\nHost: api\r\nAuthorization: Bearer " + oldToken +
 		"\r\nContent-Type: application/json\r\nContent-Length: 200"
@@ -74,7 +77,9 @@ func TestStalledBodyIsCutOff(t *testing.T) {
 
 // A declared length over 64 KiB is refused before a byte of the body is
 // sent: the client here never sends it.
-func TestDeclaredLengthOverLimitIs413BeforeTheBody(t *testing.T) {
+func TestFaultDeclaredLengthOverLimitIs413BeforeTheBody(t *testing.T) {
+	report.Record(t, &report.Row{Fault: "3 MiB Content-Length, body never sent", Running: "POST /v1/devices, /v1/push",
+		Delivered: report.NA, Duplicated: report.NA, Lost: report.NA, Registered: report.NA, Outcome: "413 before the body"})
 	_, addr := rawServer(t, api.DefaultLimits)
 	for _, path := range []string{"/v1/devices", "/v1/push"} {
 		head := fmt.Sprintf("POST %s HTTP/1.1\r\nHost: api\r\nAuthorization: Bearer %s\r\nContent-Type: application/json\r\nContent-Length: %d",
@@ -132,7 +137,9 @@ func TestDeleteAcceptsWhatRegisterAccepts(t *testing.T) {
 // on the test's own database), the next request is retried once on a new
 // connection and succeeds. The pool never pings before handing out a
 // connection, so the request surely meets the broken one.
-func TestBrokenPooledConnectionIsRetriedOnce(t *testing.T) {
+func TestFaultBrokenPooledConnectionIsRetriedOnce(t *testing.T) {
+	report.Record(t, &report.Row{Fault: "pg_terminate_backend of the pooled connection", Running: "API register, list, delete",
+		Delivered: report.NA, Duplicated: report.NA, Lost: report.NA, Registered: report.NA, Outcome: "each answered 2xx after one retry"})
 	r := newRig(t)
 	ctx := context.Background()
 	cfg := r.DB.Config().Copy()
