@@ -59,7 +59,10 @@ start_temporal() {
 }
 start_simulator() {
   rm -f "$state/sim/env.sh"
-  bin/simulator --dir "$state/sim" >>"$state/simulator.log" 2>&1 &
+  # OpenIM's presence webhooks go to the worker's API (docs/presence.md).
+  bin/simulator --dir "$state/sim" \
+    --openim-webhook-url "http://openim:$IMSHIFT_OPENIM_WEBHOOK_SECRET@127.0.0.1:8080/openim/webhooks" \
+    >>"$state/simulator.log" 2>&1 &
   pid[simulator]=$!
   for _ in $(seq 1 60); do [ -f "$state/sim/env.sh" ] && break; sleep 1; done
   # shellcheck disable=SC1091
@@ -108,6 +111,8 @@ bash testbed/scripts/services.sh
 psql -h 127.0.0.1 -U postgres -d postgres -tAc "SELECT 1 FROM pg_database WHERE datname = 'imshift'" | grep -q 1 ||
   psql -h 127.0.0.1 -U postgres -d postgres -qc "CREATE DATABASE imshift"
 
+# The simulator posts its presence webhooks with it, the worker checks it.
+export IMSHIFT_OPENIM_WEBHOOK_SECRET=${IMSHIFT_OPENIM_WEBHOOK_SECRET:-dev-webhook-secret-change-me}
 start temporal
 start simulator
 for _ in $(seq 1 60); do
@@ -166,6 +171,7 @@ Try, in another shell (bin/ on PATH, TEMPORAL_ADDRESS, IMSHIFT_DATABASE_URL, the
   starter campaign start -f examples/campaign-demo.json
   starter campaign watch demo-sale
   curl -H "Authorization: Bearer \$IMSHIFT_API_TOKENS" -H "Content-Type: application/json" -d '{"userId":"demo_000002","category":"otp","title":"Code","body":"123456","ttl":"5m","idempotencyKey":"otp-1"}' http://127.0.0.1:8080/v1/push
+  curl -H "Authorization: Bearer \$IMSHIFT_API_TOKENS" http://127.0.0.1:8080/v1/users/demo_000002/presence
 
 A process that dies is restarted (this terminal says which). Ctrl-C stops everything started here.
 MSG

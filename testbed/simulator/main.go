@@ -35,6 +35,8 @@ type flags struct {
 	latency                       time.Duration
 	openimSecret, projectID       string
 	apnsKeyID, apnsTeamID, topic  string
+	webhookURL                    string
+	webhookDropRate               float64
 }
 
 func parseFlags() flags {
@@ -49,6 +51,8 @@ func parseFlags() flags {
 	flag.StringVar(&f.apnsKeyID, "apns-key-id", "SIMKEY0001", "APNs key id")
 	flag.StringVar(&f.apnsTeamID, "apns-team-id", "SIMTEAM001", "APNs team id")
 	flag.StringVar(&f.topic, "apns-topic", "com.example.chat", "APNs topic (bundle id)")
+	flag.StringVar(&f.webhookURL, "openim-webhook-url", "", "OpenIM webhooks.yml url the presence webhooks post to (empty: off)")
+	flag.Float64Var(&f.webhookDropRate, "openim-webhook-drop-rate", 0, "share of presence webhooks lost (0..1)")
 	flag.Parse()
 	return f
 }
@@ -87,7 +91,8 @@ func run(f flags, log *slog.Logger) error {
 		return err
 	}
 	apns := apnssim.New(apnssim.Options{TeamID: f.apnsTeamID, KeyID: f.apnsKeyID, Topic: f.topic, PublicKey: pub, Latency: f.latency})
-	openim := openimsim.New(openimsim.Options{Secret: f.openimSecret})
+	openim := openimsim.New(openimsim.Options{Secret: f.openimSecret,
+		Webhooks: openimsim.WebhookConfig{URL: f.webhookURL, DropRate: f.webhookDropRate}})
 	servers := []*http.Server{
 		{Addr: f.openimAddr, Handler: openim},
 		{Addr: f.fcmAddr, Handler: fcm, TLSConfig: ca.ServerTLSConfig()},
