@@ -10,16 +10,15 @@ import (
 	"reflect"
 	"slices"
 	"strings"
+
+	"github.com/imshift/imshift/internal/field"
 )
 
 // InputError names the field of an input that is wrong: "analysis.failurLimit:
-// unknown field", "steps[0].percent: must be a number".
-type InputError struct {
-	Field   string
-	Problem string
-}
-
-func (e *InputError) Error() string { return e.Field + ": " + e.Problem }
+// unknown field", "steps[0].percent: must be a number". It is imshift's one
+// field-error type (internal/field), which the HTTP API, campaign inputs and
+// SendPush requests report too.
+type InputError = field.Error
 
 // DecodeStrict decodes a JSON payload into v (a pointer to a struct), refusing
 // what encoding/json lets through or reports without a field: fields v does not
