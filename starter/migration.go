@@ -56,7 +56,9 @@ func migrationStartCmd(a *app) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			run, err := tc.ExecuteWorkflow(cmd.Context(), migration.StartOptions(p.MigrationID, a.taskQueue), migration.WorkflowName, p)
+			opts := migration.StartOptions(p.MigrationID, a.taskQueue)
+			opts.StaticSummary = migration.Summary(p) // the Temporal UI's list and page show it
+			run, err := tc.ExecuteWorkflow(cmd.Context(), opts, migration.WorkflowName, p)
 			var started *serviceerror.WorkflowExecutionAlreadyStarted
 			if errors.As(err, &started) {
 				return fmt.Errorf("migration %s is already running", p.MigrationID)

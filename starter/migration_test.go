@@ -22,6 +22,7 @@ import (
 	"github.com/imshift/imshift/testbed/simulator/openimsim"
 	"github.com/imshift/imshift/testbed/testenv"
 	"github.com/imshift/imshift/workflows/migration"
+	"os/exec"
 )
 
 // TestMain stops the Temporal dev server testenv may start for this package.
@@ -132,6 +133,17 @@ func TestMigrationVerbsEndToEnd(t *testing.T) {
 		t.Fatalf("second start: %v", err)
 	}
 	waitState(ctx, t, a, id, migration.StateAwaitingApproval)
+	describe := temporalCLI(ctx, t, "workflow", "describe", "--workflow-id", migration.WorkflowID(id), "-o", "json")
+	if !strings.Contains(describe, `"summary": "migration `+id+`: 20 % → 100 %"`) {
+		t.Errorf("temporal workflow describe lacks the starter's summary:\n%s", describe)
+	}
+	meta := temporalCLI(ctx, t, "workflow", "metadata", "--workflow-id", migration.WorkflowID(id), "-o", "json")
+	for _, want := range []string{`"currentDetails": "**awaiting_approval** · step 2 of 2 · routing at 100 % (revision 2)`,
+		"wait for promote to leave step 2", "- last analysis (step 2, ", "**passed**, OpenIM online ", "- provisioned: 200 registered"} {
+		if !strings.Contains(meta, want) {
+			t.Errorf("temporal workflow metadata: current details lack %q:\n%s", want, meta)
+		}
+	}
 
 	// The same verbs as Updates: refused by the validator with the reason.
 	h, err := tc.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{WorkflowID: migration.WorkflowID(id),
@@ -187,4 +199,15 @@ func waitState(ctx context.Context, t *testing.T, a *app, id string, want migrat
 		st, _, err := a.migrationStatus(ctx, id)
 		return err == nil && st.State == want
 	})
+}
+
+// temporalCLI runs the pinned temporal CLI against the test server.
+func temporalCLI(ctx context.Context, t *testing.T, args ...string) string {
+	t.Helper()
+	args = append(args, "--address", testenv.TemporalAddress(t))
+	out, err := exec.CommandContext(ctx, filepath.Join(testenv.ModuleRoot(), "bin", "temporal"), args...).CombinedOutput()
+	if err != nil {
+		t.Fatalf("temporal %v: %v\n%s", args, err, out)
+	}
+	return string(out)
 }

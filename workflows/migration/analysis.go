@@ -10,7 +10,7 @@ import (
 
 func (m *migration) startAnalysis(ctx workflow.Context) {
 	in := migact.AnalyzeInput{Cohort: m.cohort(), SampleSize: m.plan.Analysis.SampleSize}
-	m.start(ctx, analyzeOptions, true, migact.AnalyzeName, in, m.analysed)
+	m.start(ctx, analyzeOptions, true, migact.AnalyzeName, "analyse "+m.stepLabel(), in, m.analysed)
 }
 
 // analysed records an analysis and applies the failure budgets: more than

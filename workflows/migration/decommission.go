@@ -22,7 +22,7 @@ func (m *migration) startDecommissionStage(ctx workflow.Context) bool {
 	stage.State, stage.StartedAt = StageRunning, &now
 	if stage.Name == StagePresenceKeysDeleted {
 		in := migact.DeletePresenceInput{MigrationID: m.plan.MigrationID}
-		m.start(ctx, scanOptions, true, migact.DeletePresenceKeysName, in, func(ctx workflow.Context, f workflow.Future) {
+		m.start(ctx, scanOptions, true, migact.DeletePresenceKeysName, "decommission: delete legacy presence keys", in, func(ctx workflow.Context, f workflow.Future) {
 			var res migact.DeletePresenceProgress
 			if err := f.Get(ctx, &res); err != nil {
 				m.failed = fmt.Errorf("delete presence keys: %w", err)
@@ -36,7 +36,7 @@ func (m *migration) startDecommissionStage(ctx workflow.Context) bool {
 	in := m.flipInput(m.st.Percent, m.plan.AllowUsers)
 	in.LegacyPushEnabled = false
 	in.LegacyPresenceEnabled = stage.Name != StageLegacyPresenceOff
-	m.start(ctx, flipOptions, false, migact.FlipRoutingName, in, func(ctx workflow.Context, f workflow.Future) {
+	m.start(ctx, flipOptions, false, migact.FlipRoutingName, "decommission: "+stage.Name, in, func(ctx workflow.Context, f workflow.Future) {
 		if m.flipped(ctx, f, in) {
 			stage.Revision = m.st.Routing.Revision
 			m.stageDone(ctx, stage)

@@ -15,7 +15,7 @@ func (m *migration) startDryRun(ctx workflow.Context) {
 		MigrationID: m.plan.MigrationID, Thresholds: m.plan.thresholds(),
 		AllowUsers: m.plan.AllowUsers, DenyUsers: m.plan.DenyUsers,
 	}
-	m.start(ctx, scanOptions, false, migact.CohortSizesName, in, func(ctx workflow.Context, f workflow.Future) {
+	m.start(ctx, scanOptions, false, migact.CohortSizesName, "dry run: count each step's cohort", in, func(ctx workflow.Context, f workflow.Future) {
 		var res migact.CohortSizesResult
 		if err := f.Get(ctx, &res); err != nil {
 			m.failed = fmt.Errorf("dry run: %w", err)

@@ -2,6 +2,7 @@ package migration
 
 import (
 	"errors"
+	"fmt"
 	"time"
 
 	"go.temporal.io/sdk/temporal"
@@ -58,10 +59,12 @@ var (
 	}
 )
 
-// start runs activity with input and makes it the operation in flight.
+// start runs activity with input and makes it the operation in flight;
+// summary is what the Temporal UI shows for it.
 func (m *migration) start(ctx workflow.Context, opts workflow.ActivityOptions, interruptible bool,
-	activity string, input any, done func(workflow.Context, workflow.Future)) {
+	activity, summary string, input any, done func(workflow.Context, workflow.Future)) {
 	actx, cancel := workflow.WithCancel(ctx)
+	opts.Summary = summary
 	actx = workflow.WithActivityOptions(actx, opts)
 	m.op = &operation{
 		future:        workflow.ExecuteActivity(actx, activity, input),
@@ -79,15 +82,16 @@ func (m *migration) cancelOp() {
 }
 
 // ensureTimer makes sure a timer fires at `at`, replacing one set for
-// another time.
-func (m *migration) ensureTimer(ctx workflow.Context, at time.Time) {
+// another time; what says what it waits for (the UI shows it).
+func (m *migration) ensureTimer(ctx workflow.Context, at time.Time, what string) {
 	if m.timer != nil && m.timer.at.Equal(at) {
 		return
 	}
 	m.cancelTimer()
 	tctx, cancel := workflow.WithCancel(ctx)
 	d := max(at.Sub(workflow.Now(ctx)), time.Millisecond)
-	m.timer = &timer{at: at, future: workflow.NewTimer(tctx, d), cancel: cancel}
+	summary := fmt.Sprintf("%s until %s", what, at.UTC().Format("15:04:05 UTC"))
+	m.timer = &timer{at: at, future: workflow.NewTimerWithOptions(tctx, d, workflow.TimerOptions{Summary: summary}), cancel: cancel}
 }
 
 func (m *migration) cancelTimer() {

@@ -69,7 +69,7 @@ func (m *migration) cohort() migact.Cohort {
 
 func (m *migration) startProvision(ctx workflow.Context) {
 	in := migact.ProvisionInput{Cohort: m.cohort(), Step: m.st.Step}
-	m.start(ctx, provisionOptions, true, migact.ProvisionStepName, in, m.provisioned)
+	m.start(ctx, provisionOptions, true, migact.ProvisionStepName, "provision "+m.stepLabel(), in, m.provisioned)
 }
 
 // provisioned records the outcome and holds the flip back when too many
@@ -78,7 +78,7 @@ func (m *migration) startProvision(ctx workflow.Context) {
 func (m *migration) provisioned(ctx workflow.Context, f workflow.Future) {
 	var res migact.ProvisionResult
 	if err := f.Get(ctx, &res); err != nil {
-		m.fail(ctx, fmt.Sprintf("provisioning of step %d failed: %s", m.st.Step, errText(err)))
+		m.fail(ctx, fmt.Sprintf("provisioning of step %d failed: %s", m.st.Step+1, errText(err)))
 		return
 	}
 	p := &m.st.Provisioning
@@ -100,7 +100,7 @@ func (m *migration) provisioned(ctx workflow.Context, f workflow.Future) {
 
 func (m *migration) startStepFlip(ctx workflow.Context) {
 	in := m.flipInput(m.st.TargetPercent, m.plan.AllowUsers)
-	m.start(ctx, flipOptions, false, migact.FlipRoutingName, in, func(ctx workflow.Context, f workflow.Future) {
+	m.start(ctx, flipOptions, false, migact.FlipRoutingName, fmt.Sprintf("flip routing to %v %%", in.Percent), in, func(ctx workflow.Context, f workflow.Future) {
 		if !m.flipped(ctx, f, in) {
 			return
 		}
@@ -166,7 +166,7 @@ func (m *migration) bake(ctx workflow.Context) bool {
 		if next != nil && next.Before(at) {
 			at = *next
 		}
-		m.ensureTimer(ctx, at)
+		m.ensureTimer(ctx, at, m.waitLabel(at))
 		return false
 	case next == nil || m.st.LastAnalysisPassed:
 		m.bakeDone(ctx)
@@ -175,7 +175,7 @@ func (m *migration) bake(ctx workflow.Context) bool {
 		m.startAnalysis(ctx)
 		return true
 	}
-	m.ensureTimer(ctx, *next) // the latest analysis did not pass: wait for the next
+	m.ensureTimer(ctx, *next, "next analysis of "+m.stepLabel()) // the latest analysis did not pass
 	return false
 }
 
@@ -190,7 +190,7 @@ func (m *migration) analyseAtBakeEnd(ctx workflow.Context) bool {
 // left forward (bake passed or promoted): a failure while it awaits
 // approval rolls back to the step before.
 func (m *migration) bakeDone(ctx workflow.Context) {
-	note := fmt.Sprintf("bake of step %d passed", m.st.Step)
+	note := fmt.Sprintf("bake of step %d passed", m.st.Step+1)
 	if m.plan.Steps[m.st.Step].Approval {
 		m.enter(ctx, StateAwaitingApproval, deadlines{nextAnalysis: m.st.NextAnalysisAt}, note+"; waiting for promote")
 		return
@@ -210,7 +210,7 @@ func (m *migration) watchApproval(ctx workflow.Context) bool {
 		m.startAnalysis(ctx)
 		return true
 	}
-	m.ensureTimer(ctx, *next)
+	m.ensureTimer(ctx, *next, "approval wait of "+m.stepLabel()+"; next analysis")
 	return false
 }
 
@@ -256,7 +256,7 @@ func (m *migration) startRollbackFlip(ctx workflow.Context) {
 		in = m.flipInput(0, nil)
 		in.LegacyPushEnabled, in.LegacyPresenceEnabled = true, true
 	}
-	m.start(ctx, flipOptions, false, migact.FlipRoutingName, in, func(ctx workflow.Context, f workflow.Future) {
+	m.start(ctx, flipOptions, false, migact.FlipRoutingName, fmt.Sprintf("flip routing to %v %%", in.Percent), in, func(ctx workflow.Context, f workflow.Future) {
 		if !m.flipped(ctx, f, in) {
 			return
 		}
@@ -331,7 +331,7 @@ func (m *migration) promote(ctx workflow.Context, full bool) {
 		m.enterStep(ctx, last, from, "promoted (full) to the last step")
 		return
 	}
-	m.nextStep(ctx, fmt.Sprintf("step %d promoted", m.st.Step))
+	m.nextStep(ctx, fmt.Sprintf("step %d promoted", m.st.Step+1))
 }
 
 // abort takes everyone back to Socket.IO and ends the run.
@@ -351,7 +351,7 @@ func (m *migration) abort(ctx workflow.Context, reason string) {
 func (m *migration) retry(ctx workflow.Context) {
 	step := m.st.FailedStep
 	m.st.FailedStep = -1
-	m.enterStep(ctx, step, m.st.ProvisionFrom, fmt.Sprintf("retry of step %d", step))
+	m.enterStep(ctx, step, m.st.ProvisionFrom, fmt.Sprintf("retry of step %d", step+1))
 }
 
 // refreshNextAction says what happens next and when, for the status.
@@ -361,17 +361,17 @@ func (m *migration) refreshNextAction() {
 	var when *time.Time
 	switch st.State {
 	case StateProvisioning:
-		action = fmt.Sprintf("provision the users of step %d (%v%%)", st.Step, st.TargetPercent)
+		action = fmt.Sprintf("provision the users of step %d (%v%%)", st.Step+1, st.TargetPercent)
 		if st.StepProvisioned {
 			action = fmt.Sprintf("flip routing to %v%%", st.TargetPercent)
 		}
 	case StateBaking:
-		action, when = fmt.Sprintf("end the bake of step %d", st.Step), st.BakeUntil
+		action, when = fmt.Sprintf("end the bake of step %d", st.Step+1), st.BakeUntil
 		if st.NextAnalysisAt != nil && (st.BakeUntil == nil || st.NextAnalysisAt.Before(*st.BakeUntil)) {
 			action, when = "analyse the cohort's health", st.NextAnalysisAt
 		}
 	case StateAwaitingApproval:
-		action, when = fmt.Sprintf("wait for promote to leave step %d (analyses go on)", st.Step), st.NextAnalysisAt
+		action, when = fmt.Sprintf("wait for promote to leave step %d (analyses go on)", st.Step+1), st.NextAnalysisAt
 	case StatePaused:
 		action = "wait for resume or abort"
 	case StateRollingBack:
@@ -380,7 +380,7 @@ func (m *migration) refreshNextAction() {
 			action = "flip routing to 0% (abort)"
 		}
 	case StateRolledBack:
-		action = fmt.Sprintf("wait for retry (of step %d) or abort", st.FailedStep)
+		action = fmt.Sprintf("wait for retry (of step %d) or abort", st.FailedStep+1)
 	case StateDecommissioning:
 		action = "decommission stage " + m.currentStage()
 	case StateValidating:

@@ -186,7 +186,7 @@ func (m *migration) run(ctx workflow.Context) (Status, error) {
 				continue
 			}
 		}
-		m.refreshNextAction()
+		m.publish(ctx)
 		m.selectOnce(ctx)
 		m.iterations++
 	}
@@ -194,7 +194,7 @@ func (m *migration) run(ctx workflow.Context) (Status, error) {
 	if err := m.awaitHandlers(ctx); err != nil {
 		return m.status(), err
 	}
-	m.refreshNextAction()
+	m.publish(ctx)
 	m.release(ctx, m.finalState())
 	return m.status(), nil
 }
@@ -265,7 +265,7 @@ func (m *migration) continueAsNew(ctx workflow.Context) error {
 		return err
 	}
 	m.cancelTimer()
-	m.refreshNextAction()
+	m.publish(ctx)
 	m.logger.Info("continuing as new", "runs", m.st.Runs, "state", m.st.State)
 	next := m.plan
 	next.Continued = m.st
