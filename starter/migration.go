@@ -14,6 +14,7 @@ import (
 	"go.temporal.io/api/serviceerror"
 
 	"github.com/imshift/imshift/workflows/migration"
+	"slices"
 )
 
 // newMigrationCmd groups the TrafficMigration verbs. Each is a plain signal
@@ -121,8 +122,7 @@ func migrationSignalCmd(a *app, signal, short, reasonFlag string) *cobra.Command
 		},
 	}
 	if reasonFlag != "" {
-		cmd.Flags().StringVar(&reason, reasonFlag, "", "why, kept in the status")
-		_ = cmd.MarkFlagRequired(reasonFlag)
+		cmd.Flags().StringVar(&reason, reasonFlag, "", "why, kept in the status (optional)")
 	}
 	return cmd
 }
@@ -173,7 +173,7 @@ func (a *app) signalMigration(cmd *cobra.Command, migrationID, signal string, pa
 		}
 		if len(after.Events) > 0 && !sameLastEvent(after, before) {
 			e := after.Events[len(after.Events)-1]
-			fmt.Fprintf(out, "now %s, step %d at %v%%: %s\n", e.State, e.Step, e.Percent, e.Note)
+			fmt.Fprintf(out, "now %s, step %d at %v%%: %s\n", e.State, e.Step+1, e.Percent, e.Note)
 			return nil
 		}
 		time.Sleep(200 * time.Millisecond)
@@ -228,29 +228,38 @@ type watchMark struct {
 	event, analysis, rejected time.Time
 }
 
-// printChanges prints the events, analyses and rejections newer than seen,
-// oldest first, and returns the new mark.
+// printChanges prints the events, analyses and rejections newer than seen
+// as one stream in time order (steps 1-based), and returns the new mark.
 func printChanges(w io.Writer, st migration.Status, seen watchMark) watchMark {
+	type line struct {
+		at   time.Time
+		text string
+	}
+	var lines []line
 	next := seen
 	for _, e := range st.Events {
 		if e.At.After(seen.event) {
-			fmt.Fprintf(w, "%s  %-17s step %d  %6v%%  %s\n", e.At.Format(time.RFC3339), e.State, e.Step, e.Percent, e.Note)
+			lines = append(lines, line{e.At, fmt.Sprintf("%-17s step %d  %6v%%  %s", e.State, e.Step+1, e.Percent, e.Note)})
 			next.event = e.At
 		}
 	}
 	for _, an := range st.Analyses {
 		if an.At.After(seen.analysis) {
-			fmt.Fprintf(w, "%s  analysis %-7s sampled %d  openim %d (%.2f)  legacy %d (%.2f)  prov.errors %.4f  %s\n",
-				an.At.Format(time.RFC3339), an.Result, an.Sampled, an.OpenIMOnline, an.OpenIMOnlineRatio,
-				an.LegacyOnline, an.LegacyOnlineRatio, an.ProvisionErrorRatio, strings.Join(append(an.Reasons, an.Error), " "))
+			lines = append(lines, line{an.At, fmt.Sprintf("analysis %-7s step %d  sampled %d  openim %d (%.2f)  legacy %d (%.2f)  prov.errors %.4f  %s",
+				an.Result, an.Step+1, an.Sampled, an.OpenIMOnline, an.OpenIMOnlineRatio,
+				an.LegacyOnline, an.LegacyOnlineRatio, an.ProvisionErrorRatio, strings.Join(append(an.Reasons, an.Error), " "))})
 			next.analysis = an.At
 		}
 	}
 	for _, r := range st.RejectedSignals {
 		if r.At.After(seen.rejected) {
-			fmt.Fprintf(w, "%s  rejected %s in %s: %s\n", r.At.Format(time.RFC3339), r.Name, r.State, r.Reason)
+			lines = append(lines, line{r.At, fmt.Sprintf("rejected %s in %s: %s", r.Name, r.State, r.Reason)})
 			next.rejected = r.At
 		}
+	}
+	slices.SortStableFunc(lines, func(a, b line) int { return a.at.Compare(b.at) })
+	for _, l := range lines {
+		fmt.Fprintf(w, "%s  %s\n", l.at.Format(time.RFC3339), strings.TrimSpace(l.text))
 	}
 	return next
 }
@@ -279,7 +288,7 @@ func (a *app) migrationStatus(ctx context.Context, migrationID string) (migratio
 func printStatus(w io.Writer, st migration.Status, closed bool) {
 	fmt.Fprintf(w, "migration     %s\nstate         %s\n", st.MigrationID, st.State)
 	fmt.Fprintf(w, "step          %d of %d (target %v%%)\npercent       %v%% (routing revision %d)\nmigrated      %d users\n",
-		st.Step, st.Steps, st.TargetPercent, st.Percent, st.Routing.Revision, st.MigratedUsers)
+		st.Step+1, st.Steps, st.TargetPercent, st.Percent, st.Routing.Revision, st.MigratedUsers)
 	p := st.Provisioning
 	fmt.Fprintf(w, "provisioned   %d registered, %d already there, %d errors, %d FCM tokens copied, %d APNs devices OpenIM cannot push\n",
 		p.Registered, p.AlreadyExisted, p.Errors, p.FCMTokensCopied, p.DevicesOpenIMCannotPush)
