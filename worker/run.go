@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 	"time"
 
@@ -26,7 +27,8 @@ func run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	if settings.MetricsAddr == settings.HTTPAddr {
+	// Two ":0" addresses are two different ephemeral ports (tests use them).
+	if settings.MetricsAddr == settings.HTTPAddr && !strings.HasSuffix(settings.HTTPAddr, ":0") {
 		return &config.Error{Name: "IMSHIFT_METRICS_ADDR", Problem: "must differ from IMSHIFT_HTTP_ADDR (/metrics and /healthz are not served on the API address)"}
 	}
 	cdc, err := temporalclient.Codec(nil)

@@ -19,12 +19,15 @@ import (
 	"go.temporal.io/sdk/worker"
 
 	migact "github.com/imshift/imshift/activities/migration"
+	notifyact "github.com/imshift/imshift/activities/notify"
 	"github.com/imshift/imshift/activities/openim"
 	"github.com/imshift/imshift/activities/ownership"
+	"github.com/imshift/imshift/internal/config"
 	"github.com/imshift/imshift/testbed/simulator/legacy"
 	"github.com/imshift/imshift/testbed/simulator/openimsim"
 	"github.com/imshift/imshift/testbed/testenv"
 	"github.com/imshift/imshift/workflows/migration"
+	"github.com/imshift/imshift/workflows/notify"
 )
 
 // stack is one migration's world: its own database, Redis database, OpenIM
@@ -132,6 +135,7 @@ func (s *stack) startWorker() {
 	}
 	migration.Register(w, acts)
 	ownership.New(s.db, s.tc).Register(w)
+	notify.Register(w, notifyact.New(config.Notify{}, nil)) // no receivers: state changes are only logged
 	if err := w.Start(); err != nil {
 		s.t.Fatal(err)
 	}
