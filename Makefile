@@ -1,8 +1,9 @@
 # imshift: the two commands are `make dev` (run the demo) and `make test`.
 TEMPORAL_CLI_VERSION := v1.5.1
+HELM_VERSION := v3.19.0
 GO ?= go
 
-.PHONY: dev test faults tools build bench bench-provision bench-presence bench-faults bench-sendpush
+.PHONY: dev test test-deploy faults tools build bench bench-provision bench-presence bench-faults bench-sendpush
 
 ## dev: build, start Temporal (UI :8233), simulators, worker and a demo population
 dev: tools build
@@ -48,3 +49,11 @@ bench-faults: tools
 ## bench-sendpush: POST /v1/push at 25, 50, 100, 200, 400/s (30 s each; p50/p99 from 202 to the provider's ack), then 100/s beside a campaign
 bench-sendpush: tools
 	$(GO) run ./testbed/bench/campaign -sendpush -devices 20000 -latencies 20ms
+
+## test-deploy: helm lint/template of deploy/helm/imshift and the compose-spec loader on deploy/compose.yaml (no Docker, no cluster)
+test-deploy: bin/helm
+	cd deploy/check && $(GO) test -count=1 ./...
+
+# helm from the Go module proxy (compiles for 10+ minutes on a 2-core machine, once).
+bin/helm:
+	GOBIN=$(CURDIR)/bin $(GO) install helm.sh/helm/v3/cmd/helm@$(HELM_VERSION)
