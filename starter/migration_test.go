@@ -17,11 +17,14 @@ import (
 	"go.temporal.io/sdk/worker"
 
 	migact "github.com/imshift/imshift/activities/migration"
+	notifyact "github.com/imshift/imshift/activities/notify"
 	"github.com/imshift/imshift/activities/openim"
 	"github.com/imshift/imshift/activities/ownership"
+	"github.com/imshift/imshift/internal/config"
 	"github.com/imshift/imshift/testbed/simulator/openimsim"
 	"github.com/imshift/imshift/testbed/testenv"
 	"github.com/imshift/imshift/workflows/migration"
+	"github.com/imshift/imshift/workflows/notify"
 	"os/exec"
 )
 
@@ -113,6 +116,7 @@ func TestMigrationVerbsEndToEnd(t *testing.T) {
 	w := worker.New(tc, queue, worker.Options{})
 	migration.Register(w, acts)
 	ownership.New(pool, tc).Register(w)
+	notify.Register(w, notifyact.New(config.Notify{}, nil)) // no webhooks: notifications just end
 	if err := w.Start(); err != nil {
 		t.Fatal(err)
 	}

@@ -25,6 +25,7 @@ type campaignRun struct {
 	rate     rateMeter
 	problems []campaignact.Problem
 	logger   log.Logger
+	notes    notifier
 
 	pauseCh, resumeCh, cancelCh workflow.ReceiveChannel
 	// active is the state resume returns to (running, or waiting for quiet
@@ -51,6 +52,7 @@ func newCampaignRun(ctx workflow.Context, in Campaign, t Tuning) (*campaignRun, 
 		r.spec.CampaignID = scheduledCampaignID(ctx, in.CampaignID)
 		r.State, r.Pass, r.StartedAt = CampaignPreparing, campaignact.PassMain, workflow.Now(ctx)
 	}
+	r.notes.last = r.State
 	if fe := r.spec.Validate(); fe != nil {
 		return nil, temporal.NewNonRetryableApplicationError("invalid campaign input: "+fe.Error(), workflows.ErrInvalidInput, nil, fe.Field)
 	}
@@ -193,12 +195,15 @@ func (r *campaignRun) setStop(ctx workflow.Context, reason string) error {
 		campaignact.StopInput{CampaignID: r.spec.CampaignID, Reason: reason}).Get(ctx, nil)
 }
 
-// upsertState publishes kind, state and campaign id as search attributes.
+// upsertState publishes kind, state and campaign id as search attributes,
+// and a state change to the operators' webhooks.
 func (r *campaignRun) upsertState(ctx workflow.Context) error {
-	return workflow.UpsertTypedSearchAttributes(ctx,
+	err := workflow.UpsertTypedSearchAttributes(ctx,
 		workflows.KindKey.ValueSet("campaign"),
 		workflows.StateKey.ValueSet(r.State),
 		workflows.CampaignIDKey.ValueSet(r.spec.CampaignID))
+	r.notifyChange(ctx)
+	return err
 }
 
 // stopping is true once the campaign is cancelled or failed.

@@ -16,8 +16,10 @@ import (
 
 	campaignact "github.com/imshift/imshift/activities/campaign"
 	"github.com/imshift/imshift/activities/delivery"
+	notifyact "github.com/imshift/imshift/activities/notify"
 	"github.com/imshift/imshift/workflows"
 	"github.com/imshift/imshift/workflows/campaign"
+	"github.com/imshift/imshift/workflows/notify"
 )
 
 // These tests drive the workflow's state logic in the test suite, with the
@@ -33,6 +35,7 @@ type audience struct {
 	sent     map[int64]bool
 	deferred map[int64]bool
 	stops    []string // stop flag values in order
+	notices  []notifyact.Event
 	// page, when set, decides a main-pass page's result instead.
 	page func(in campaignact.PageInput) (campaignact.PageResult, bool)
 }
@@ -129,6 +132,26 @@ func (a *audience) tally(_ context.Context, _ string) (campaignact.TallyResult, 
 	return res, nil
 }
 
+// notification stands in for the Notification child: it records the event
+// (workflows/notify's tests post it to real receivers).
+func (a *audience) notification(_ workflow.Context, e notifyact.Event) error {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.notices = append(a.notices, e)
+	return nil
+}
+
+// transitions are the notified changes as "previous>state".
+func (a *audience) transitions() []string {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	var out []string
+	for _, e := range a.notices {
+		out = append(out, e.PreviousState+">"+e.State)
+	}
+	return out
+}
+
 func (a *audience) stopFlags() []string {
 	a.mu.Lock()
 	defer a.mu.Unlock()
@@ -141,6 +164,7 @@ func suiteEnv(t *testing.T, a *audience, tuning campaign.Tuning) *testsuite.Test
 	var s testsuite.WorkflowTestSuite
 	env := s.NewTestWorkflowEnvironment()
 	campaign.Register(env, campaignact.New(campaignact.Config{}), tuning)
+	env.RegisterWorkflowWithOptions(a.notification, workflow.RegisterOptions{Name: notify.WorkflowName})
 	env.OnActivity(campaignact.PrepareName, mock.Anything, mock.Anything).Return(a.prepare)
 	env.OnActivity(campaignact.PlanName, mock.Anything, mock.Anything).Return(a.plan)
 	env.OnActivity(campaignact.SendPageName, mock.Anything, mock.Anything).After(time.Second).Return(a.sendPage)

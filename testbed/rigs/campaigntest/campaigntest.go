@@ -22,10 +22,13 @@ import (
 
 	campaignact "github.com/imshift/imshift/activities/campaign"
 	"github.com/imshift/imshift/activities/delivery"
+	notifyact "github.com/imshift/imshift/activities/notify"
+	"github.com/imshift/imshift/internal/config"
 	"github.com/imshift/imshift/internal/registry"
 	"github.com/imshift/imshift/testbed/simulator/simtest"
 	"github.com/imshift/imshift/testbed/testenv"
 	"github.com/imshift/imshift/workflows/campaign"
+	"github.com/imshift/imshift/workflows/notify"
 )
 
 // Identity the APNs simulator accepts.
@@ -70,6 +73,7 @@ func (r *Rig) NewWorker(tuning campaign.Tuning) worker.Worker {
 	acts := campaignact.New(campaignact.Config{DB: r.DB, Redis: r.Redis, Senders: r.Senders,
 		ProviderRate: map[string]int{"fcm": 10000, "apns": 10000}, Retry: r.Retry})
 	campaign.Register(w, acts, tuning)
+	notify.Register(w, notifyact.New(config.Notify{}, nil)) // no webhooks: notifications just end
 	return w
 }
 
