@@ -83,9 +83,7 @@ func campaignStatusCommand(a *app) *cobra.Command {
 				return err
 			}
 			if asJSON {
-				enc := json.NewEncoder(cmd.OutOrStdout())
-				enc.SetIndent("", "  ")
-				return enc.Encode(p)
+				return writeJSON(cmd.OutOrStdout(), p)
 			}
 			printProgress(cmd.OutOrStdout(), p)
 			return nil
@@ -135,6 +133,7 @@ func (a *app) signalCampaign(cmd *cobra.Command, campaignID, signal string, arg 
 
 func campaignWatchCommand(a *app) *cobra.Command {
 	var every time.Duration
+	var asJSON bool
 	cmd := &cobra.Command{
 		Use:   "watch <campaignId>",
 		Short: "Show a live progress bar until the campaign ends",
@@ -147,6 +146,9 @@ func campaignWatchCommand(a *app) *cobra.Command {
 				if err != nil {
 					return false, err
 				}
+				if asJSON { // one progress object per line (JSON Lines)
+					return closed, json.NewEncoder(out).Encode(p)
+				}
 				fmt.Fprintf(out, "\r\033[K%s", progressLine(p))
 				if closed && p.Reason != "" {
 					fmt.Fprintf(out, "\n%s", p.Reason)
@@ -158,6 +160,7 @@ func campaignWatchCommand(a *app) *cobra.Command {
 		},
 	}
 	cmd.Flags().DurationVar(&every, "every", time.Second, "refresh interval")
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print each refresh as one line of the progress query's JSON")
 	return cmd
 }
 
@@ -187,8 +190,12 @@ func (a *app) campaignProgress(ctx context.Context, campaignID string) (campaign
 	return p, true, nil
 }
 
-// progressLine is one line: a bar of settled devices and the figures.
+// progressLine is one line: a bar of settled devices and the figures. A
+// campaign still counting its audience has no share to show yet.
 func progressLine(p campaign.Progress) string {
+	if p.State == campaign.CampaignPreparing {
+		return "preparing: counting the audience"
+	}
 	const width = 30
 	done := p.Targeted - p.Remaining
 	frac := 1.0
@@ -200,7 +207,7 @@ func progressLine(p campaign.Progress) string {
 	line := fmt.Sprintf("[%s] %3.0f%% %s  sent %d  pruned %d  failed %d  deferred %d  remaining %d  %.0f/s",
 		bar, frac*100, p.State, p.Sent, p.Pruned, p.FailedTotal, p.Deferred, p.Remaining, p.Rate)
 	if p.ETA != "" {
-		line += "  eta " + p.ETA
+		line += "  eta " + roughlyText(p.ETA)
 	}
 	return line
 }
@@ -210,10 +217,13 @@ func printProgress(w io.Writer, p campaign.Progress) {
 	if p.Reason != "" {
 		fmt.Fprintf(w, "reason     %s\n", p.Reason)
 	}
-	fmt.Fprintf(w, "targeted   %d %v\nsent       %d\npruned     %d\nfailed     %d %v\ndeferred   %d\nremaining  %d\nrate       %.0f/s\n",
-		p.Targeted, p.Audience, p.Sent, p.Pruned, p.FailedTotal, p.Failed, p.Deferred, p.Remaining, p.Rate)
+	fmt.Fprintf(w, "targeted   %s\nsent       %d\npruned     %d\nfailed     %s\ndeferred   %d\nremaining  %d\nrate       %.0f/s\n",
+		withBreakdown(p.Targeted, p.Audience), p.Sent, p.Pruned, withBreakdown(p.FailedTotal, p.Failed), p.Deferred, p.Remaining, p.Rate)
 	if p.ETA != "" {
-		fmt.Fprintf(w, "eta        %s\n", p.ETA)
+		fmt.Fprintf(w, "eta        %s\n", roughlyText(p.ETA))
+	}
+	if !p.StartedAt.IsZero() {
+		fmt.Fprintf(w, "started    %s\n", p.StartedAt.UTC().Format(time.RFC3339))
 	}
 	for _, pr := range p.Problems {
 		fmt.Fprintf(w, "problem    %s %s (%s)\n", pr.Provider, pr.Reason, pr.Class)

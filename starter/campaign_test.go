@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -107,7 +108,8 @@ func TestCampaignVerbsEndToEnd(t *testing.T) {
 		return err == nil && json.Unmarshal([]byte(out), &p) == nil && p.State == campaign.CampaignPaused
 	})
 	out, err = runCmd(ctx, a, "campaign", "status", "starter-verbs")
-	if err != nil || !strings.Contains(out, "state      paused") || !strings.Contains(out, "targeted   400") {
+	if err != nil || !strings.Contains(out, "state      paused") || !strings.Contains(out, "targeted   400 (apns 200, fcm 200)\n") ||
+		strings.Contains(out, "map[") {
 		t.Errorf("status: %v\n%s", err, out)
 	}
 	if out, err := runCmd(ctx, a, "campaign", "resume", "starter-verbs"); err != nil {
@@ -161,14 +163,27 @@ func TestScheduleVerbsEndToEnd(t *testing.T) {
 	out, err = runCmd(ctx, a, "schedule", "describe", id)
 	if err != nil || !strings.Contains(out, "Europe/Berlin") || !strings.Contains(out, "cron       0 9 * * MON\n") ||
 		!strings.Contains(strings.ToLower(out), "skip") ||
-		!strings.Contains(out, "catch-up   5m0s") || !strings.Contains(out, "next ") {
+		!strings.Contains(out, "overlap    skip\n") || !strings.Contains(out, "catch-up   5m\n") || !strings.Contains(out, "next ") {
 		t.Errorf("describe: %v\n%s", err, out)
 	}
 	if _, err := runCmd(ctx, a, "schedule", "pause", id); err != nil {
 		t.Fatal(err)
 	}
-	if out, _ := runCmd(ctx, a, "schedule", "describe", id); !strings.Contains(out, "paused     true") {
+	if out, _ := runCmd(ctx, a, "schedule", "describe", id); !strings.Contains(out, "paused     yes") {
 		t.Errorf("after pause:\n%s", out)
+	}
+	var desc scheduleJSON
+	out, err = runCmd(ctx, a, "schedule", "describe", id, "--json")
+	if err != nil || json.Unmarshal([]byte(out), &desc) != nil || !desc.Paused || len(desc.Cron) != 1 ||
+		desc.Cron[0] != "0 9 * * MON" || desc.TimeZone != "Europe/Berlin" || desc.CatchupWindow != "5m" || len(desc.Next) == 0 {
+		t.Errorf("describe --json: %v %+v\n%s", err, desc, out)
+	}
+	var rows []scheduleRow
+	out, err = runCmd(ctx, a, "schedule", "list", "--json")
+	if err != nil || json.Unmarshal([]byte(out), &rows) != nil || !slices.ContainsFunc(rows, func(r scheduleRow) bool {
+		return r.ID == id && r.Paused && r.Workflow == campaign.PushCampaignName
+	}) {
+		t.Errorf("list --json: %v\n%s", err, out)
 	}
 	if _, err := runCmd(ctx, a, "schedule", "unpause", id); err != nil {
 		t.Fatal(err)

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"fmt"
 	"io"
 	"strings"
@@ -105,8 +106,17 @@ func scheduleOptions(id string, crons []string, tz, note, taskQueue string, c ca
 	}), nil
 }
 
+// scheduleRow is one schedule in `schedule list --json`.
+type scheduleRow struct {
+	ID       string     `json:"id"`
+	Workflow string     `json:"workflow"`
+	Paused   bool       `json:"paused"`
+	NextRun  *time.Time `json:"nextRun,omitempty"`
+}
+
 func scheduleListCommand(a *app) *cobra.Command {
-	return &cobra.Command{
+	var asJSON bool
+	cmd := &cobra.Command{
 		Use:   "list",
 		Short: "List schedules with their next run",
 		Args:  cobra.NoArgs,
@@ -119,26 +129,51 @@ func scheduleListCommand(a *app) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			out := cmd.OutOrStdout()
-			fmt.Fprintf(out, "%-30s %-14s %-7s %s\n", "ID", "WORKFLOW", "PAUSED", "NEXT RUN")
+			rows := []scheduleRow{}
 			for it.HasNext() {
 				e, err := it.Next()
 				if err != nil {
 					return err
 				}
-				next := "-"
+				row := scheduleRow{ID: e.ID, Workflow: e.WorkflowType.Name, Paused: e.Paused}
 				if len(e.NextActionTimes) > 0 {
-					next = e.NextActionTimes[0].UTC().Format(time.RFC3339)
+					next := e.NextActionTimes[0].UTC()
+					row.NextRun = &next
 				}
-				fmt.Fprintf(out, "%-30s %-14s %-7v %s\n", e.ID, e.WorkflowType.Name, e.Paused, next)
+				rows = append(rows, row)
 			}
+			if asJSON {
+				return writeJSON(cmd.OutOrStdout(), rows)
+			}
+			printScheduleRows(cmd.OutOrStdout(), rows)
 			return nil
 		},
 	}
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print the schedules as JSON")
+	return cmd
+}
+
+func printScheduleRows(w io.Writer, rows []scheduleRow) {
+	fmt.Fprintf(w, "%-30s %-14s %-7s %s\n", "ID", "WORKFLOW", "PAUSED", "NEXT RUN")
+	for _, r := range rows {
+		next := "-"
+		if r.NextRun != nil {
+			next = r.NextRun.Format(time.RFC3339)
+		}
+		fmt.Fprintf(w, "%-30s %-14s %-7s %s\n", r.ID, r.Workflow, yesNo(r.Paused), next)
+	}
+}
+
+func yesNo(b bool) string {
+	if b {
+		return "yes"
+	}
+	return "no"
 }
 
 func scheduleDescribeCommand(a *app) *cobra.Command {
-	return &cobra.Command{
+	var asJSON bool
+	cmd := &cobra.Command{
 		Use:   "describe <scheduleId>",
 		Short: "Show a schedule's spec, state, recent and next runs",
 		Args:  cobra.ExactArgs(1),
@@ -151,32 +186,75 @@ func scheduleDescribeCommand(a *app) *cobra.Command {
 			if err != nil {
 				return fmt.Errorf("schedule %s: %w", args[0], err)
 			}
+			if asJSON {
+				return writeJSON(cmd.OutOrStdout(), scheduleView(args[0], d))
+			}
 			printSchedule(cmd.OutOrStdout(), args[0], d)
 			return nil
 		},
 	}
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print the schedule as JSON")
+	return cmd
+}
+
+// scheduleJSON is `schedule describe --json`.
+type scheduleJSON struct {
+	ID             string      `json:"id"`
+	Cron           []string    `json:"cron"`
+	TimeZone       string      `json:"timeZone"`
+	Paused         bool        `json:"paused"`
+	Note           string      `json:"note,omitempty"`
+	Overlap        string      `json:"overlap,omitempty"`
+	CatchupWindow  string      `json:"catchupWindow,omitempty"`
+	Runs           int         `json:"runs"`
+	SkippedOverlap int         `json:"skippedOverlap"`
+	Recent         []recentRun `json:"recent"`
+	Next           []time.Time `json:"next"`
+}
+
+type recentRun struct {
+	ScheduledAt time.Time `json:"scheduledAt"`
+	WorkflowID  string    `json:"workflowId,omitempty"`
+}
+
+func scheduleView(id string, d *client.ScheduleDescription) scheduleJSON {
+	s := d.Schedule
+	v := scheduleJSON{ID: id, Cron: specCrons(s.Spec), TimeZone: s.Spec.TimeZoneName, Paused: s.State.Paused,
+		Note: s.State.Note, Runs: d.Info.NumActions, SkippedOverlap: d.Info.NumActionsSkippedOverlap,
+		Recent: []recentRun{}, Next: []time.Time{}}
+	if s.Policy != nil {
+		v.Overlap, v.CatchupWindow = s.Policy.Overlap.String(), roughly(s.Policy.CatchupWindow)
+	}
+	for _, r := range d.Info.RecentActions {
+		rr := recentRun{ScheduledAt: r.ScheduleTime.UTC()}
+		if r.StartWorkflowResult != nil {
+			rr.WorkflowID = r.StartWorkflowResult.WorkflowID
+		}
+		v.Recent = append(v.Recent, rr)
+	}
+	for _, t := range d.Info.NextActionTimes {
+		v.Next = append(v.Next, t.UTC())
+	}
+	return v
 }
 
 func printSchedule(w io.Writer, id string, d *client.ScheduleDescription) {
-	s := d.Schedule
-	fmt.Fprintf(w, "schedule   %s\ncron       %s\ntime zone  %s\npaused     %v\n",
-		id, strings.Join(specCrons(s.Spec), "; "), s.Spec.TimeZoneName, s.State.Paused)
-	if s.State.Note != "" {
-		fmt.Fprintf(w, "note       %s\n", s.State.Note)
+	v := scheduleView(id, d)
+	fmt.Fprintf(w, "schedule   %s\ncron       %s\ntime zone  %s\npaused     %s\n",
+		v.ID, strings.Join(v.Cron, "; "), v.TimeZone, yesNo(v.Paused))
+	if v.Note != "" {
+		fmt.Fprintf(w, "note       %s\n", v.Note)
 	}
-	if s.Policy != nil {
-		fmt.Fprintf(w, "overlap    %s\ncatch-up   %s\n", s.Policy.Overlap, s.Policy.CatchupWindow)
+	if v.Overlap != "" {
+		fmt.Fprintf(w, "overlap    %s\ncatch-up   %s\n", strings.ToLower(v.Overlap), v.CatchupWindow)
 	}
-	fmt.Fprintf(w, "runs       %d started, %d skipped for overlap\n", d.Info.NumActions, d.Info.NumActionsSkippedOverlap)
-	for _, r := range d.Info.RecentActions {
-		wf := "-"
-		if r.StartWorkflowResult != nil {
-			wf = r.StartWorkflowResult.WorkflowID
-		}
-		fmt.Fprintf(w, "recent     %s  %s\n", r.ScheduleTime.UTC().Format(time.RFC3339), wf)
+	fmt.Fprintf(w, "runs       %d started, %d skipped for overlap\n", v.Runs, v.SkippedOverlap)
+	for _, r := range v.Recent {
+		wf := cmp.Or(r.WorkflowID, "-")
+		fmt.Fprintf(w, "recent     %s  %s\n", r.ScheduledAt.Format(time.RFC3339), wf)
 	}
-	for _, t := range d.Info.NextActionTimes {
-		fmt.Fprintf(w, "next       %s\n", t.UTC().Format(time.RFC3339))
+	for _, t := range v.Next {
+		fmt.Fprintf(w, "next       %s\n", t.Format(time.RFC3339))
 	}
 }
 
