@@ -67,10 +67,11 @@ func migrationActivities(d *deps) *migact.Activities {
 	return acts
 }
 
-// senders maps each provider to the process's sender for it.
+// senders maps each provider to the process's sender for it, timed for
+// the provider latency metric.
 func senders(d *deps) map[string]delivery.Sender {
 	return map[string]delivery.Sender{
-		registry.ProviderFCM:  d.fcm,
-		registry.ProviderAPNs: d.apns,
+		registry.ProviderFCM:  delivery.Timed(registry.ProviderFCM, d.fcm),
+		registry.ProviderAPNs: delivery.Timed(registry.ProviderAPNs, d.apns),
 	}
 }
