@@ -12,6 +12,7 @@ dev: tools build
 ## test: unit + integration tests against a real Temporal dev server, PostgreSQL, Redis
 test: tools
 	bash testbed/scripts/test.sh
+	$(MAKE) test-deploy
 
 ## faults: every fault test (TestFault*) against the real stack, then one table of what each did (docs/operations.md)
 faults: tools
