@@ -119,50 +119,32 @@ func envValue(env []string, name string) string {
 func setCurrent(t *testing.T, deployment, build string) {
 	t.Helper()
 	cli := []string{"worker", "deployment", "set-current-version", "--deployment-name", deployment, "--build-id", build, "--yes"}
-	deadline := time.Now().Add(30 * time.Second)
-	for {
+	testenv.WaitFor(t, "set-current-version "+build, func() bool {
 		out, err := runTemporalCLI(t, cli...)
-		if err == nil {
-			break
+		if err != nil {
+			t.Logf("set-current-version %s: %v (%s); again", build, err, out)
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("set-current-version %s: %v\n%s", build, err, out)
-		}
-		time.Sleep(500 * time.Millisecond)
-	}
+		return err == nil
+	})
 	waitCurrent(t, deployment, build)
 }
 
 func waitCurrent(t *testing.T, deployment, build string) {
 	t.Helper()
 	h := testenv.Temporal(t).WorkerDeploymentClient().GetHandle(deployment)
-	deadline := time.Now().Add(30 * time.Second)
-	for {
+	testenv.WaitFor(t, "deployment "+deployment+" current version "+build, func() bool {
 		d, err := h.Describe(context.Background(), client.WorkerDeploymentDescribeOptions{})
-		if err == nil && d.Info.RoutingConfig.CurrentVersion != nil && d.Info.RoutingConfig.CurrentVersion.BuildID == build {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("deployment %s: current version never became %s (err %v)", deployment, build, err)
-		}
-		time.Sleep(time.Second)
-	}
+		return err == nil && d.Info.RoutingConfig.CurrentVersion != nil && d.Info.RoutingConfig.CurrentVersion.BuildID == build
+	})
 }
 
 // waitTaskDone waits for a workflow task of the workflow completed by build.
 func waitTaskDone(t *testing.T, tc client.Client, id, build string) {
 	t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
-	for {
+	testenv.WaitFor(t, id+": a workflow task on "+build, func() bool {
 		builds := taskBuilds(t, tc, id)
-		if len(builds) > 0 && builds[len(builds)-1] == build {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%s: workflow tasks ran on %v, never on %s", id, builds, build)
-		}
-		time.Sleep(200 * time.Millisecond)
-	}
+		return len(builds) > 0 && builds[len(builds)-1] == build
+	})
 }
 
 // taskBuilds lists the build id of each completed workflow task, in order.
