@@ -13,6 +13,7 @@
 package testenv
 
 import (
+	"errors"
 	"os"
 	"path/filepath"
 )
@@ -27,17 +28,27 @@ func getenv(name, def string) string {
 // ModuleRoot is the directory holding go.mod, found from the test's working
 // directory (its package directory).
 func ModuleRoot() string {
+	dir, err := FindModuleRoot()
+	if err != nil {
+		panic("testenv: " + err.Error())
+	}
+	return dir
+}
+
+// FindModuleRoot is the directory holding go.mod, from the working directory
+// up; the benchmarks call it (they report the error instead of panicking).
+func FindModuleRoot() (string, error) {
 	dir, err := os.Getwd()
 	if err != nil {
-		panic(err)
+		return "", err
 	}
 	for {
 		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir
+			return dir, nil
 		}
 		parent := filepath.Dir(dir)
 		if parent == dir {
-			panic("testenv: go.mod not found above the working directory")
+			return "", errors.New("go.mod not found above the working directory")
 		}
 		dir = parent
 	}

@@ -13,6 +13,7 @@ import (
 	"github.com/redis/go-redis/v9"
 	"go.temporal.io/sdk/client"
 
+	"github.com/imshift/imshift/testbed/testenv"
 	"github.com/imshift/imshift/workflows"
 )
 
@@ -42,7 +43,7 @@ type stack struct {
 }
 
 func newStack(ctx context.Context, f flags) (*stack, error) {
-	root, err := moduleRoot()
+	root, err := testenv.FindModuleRoot()
 	if err != nil {
 		return nil, err
 	}

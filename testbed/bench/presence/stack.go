@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"net"
 	"net/http"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -18,6 +17,7 @@ import (
 	"github.com/imshift/imshift/activities/migration"
 	"github.com/imshift/imshift/activities/presence"
 	"github.com/imshift/imshift/internal/db"
+	"github.com/imshift/imshift/testbed/testenv"
 	"github.com/imshift/imshift/worker/api"
 )
 
@@ -80,7 +80,7 @@ func newStack(ctx context.Context, f flags) (*stack, error) {
 
 // seedDemo runs the demo seed exactly as make dev does.
 func seedDemo(ctx context.Context, dbURL string, n int) error {
-	root, err := moduleRoot()
+	root, err := testenv.FindModuleRoot()
 	if err != nil {
 		return err
 	}
@@ -132,21 +132,4 @@ func (s *stack) cleanup() {
 		s.pool.Close()
 	}
 	s.drop()
-}
-
-func moduleRoot() (string, error) {
-	dir, err := os.Getwd()
-	if err != nil {
-		return "", err
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir, nil
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return "", fmt.Errorf("go.mod not found above %s", dir)
-		}
-		dir = parent
-	}
 }
