@@ -19,6 +19,9 @@ var (
 	devServer *testsuite.DevServer
 	devAddr   string
 	devErr    error
+	// mainRuns is set by Main: a dev server started without it is never
+	// stopped, and `go test` reports "Test I/O incomplete" for the package.
+	mainRuns bool
 )
 
 // TemporalAddress returns the host:port of a real Temporal dev server with
@@ -27,6 +30,9 @@ var (
 // bin/temporal for this test binary and stopped by Main.
 func TemporalAddress(t testing.TB) string {
 	t.Helper()
+	if !mainRuns && os.Getenv("IMSHIFT_TEST_TEMPORAL_ADDRESS") == "" {
+		t.Fatal("testenv: this package starts a Temporal dev server; add func TestMain(m *testing.M) { testenv.Main(m) } so it is stopped")
+	}
 	devOnce.Do(startDevServer)
 	if devErr != nil {
 		t.Fatalf("testenv: Temporal dev server: %v", devErr)
@@ -49,6 +55,7 @@ func Temporal(t testing.TB) client.Client {
 // Main runs the package's tests and stops a dev server this binary started.
 // Use it from TestMain: func TestMain(m *testing.M) { testenv.Main(m) }.
 func Main(m *testing.M) {
+	mainRuns = true
 	code := m.Run()
 	if devServer != nil {
 		_ = devServer.Stop()

@@ -191,31 +191,26 @@ func TestCampaignE2ECancel(t *testing.T) {
 func TestCampaignE2EQuietHoursDeferThenDeliver(t *testing.T) {
 	r := campaigntest.New(t)
 	r.StartWorker(t, e2eTuning)
-	// A window of one minute around now in UTC: the UTC device is inside
-	// it, the Tokyo device (UTC+9) is far outside.
-	if now := time.Now().UTC(); now.Second() > 45 {
-		time.Sleep(time.Duration(61-now.Second()) * time.Second)
-	}
-	now := time.Now().UTC()
-	quiet := &campaignact.QuietHours{Start: now.Format("15:04"), End: now.Add(time.Minute).Format("15:04")}
 	sleeper := r.Seed(t, campaigntest.SeedSpec{FCM: 1, User: "sleeper", TimeZone: "UTC"})[0]
 	awake := r.Seed(t, campaigntest.SeedSpec{FCM: 1, User: "awake", TimeZone: "Asia/Tokyo"})[0]
 
 	urgent := campaigntest.Spec("urgent")
-	urgent.Category, urgent.QuietHours = "account_alert", quiet
+	urgent.Category = "account_alert"
+	urgent.QuietHours, _ = quietUntilSoon(time.Now())
 	if p := r.Finish(t, r.Start(t, urgent)); p.Sent != 2 || p.Deferred != 0 {
 		t.Fatalf("an account alert waited for quiet hours: %+v", p)
 	}
 
 	c := campaigntest.Spec("quiet")
-	c.QuietHours = quiet
+	var end time.Time
+	c.QuietHours, end = quietUntilSoon(time.Now())
 	run := r.Start(t, c)
 	testenv.WaitFor(t, "the campaign to wait for quiet hours", func() bool {
 		return r.Progress(t, run.GetID()).State == campaign.CampaignWaiting
 	})
 	p := r.Progress(t, run.GetID())
-	if p.Deferred != 1 || p.Sent != 1 || p.NextDeferral == nil {
-		t.Errorf("while waiting: %+v", p)
+	if p.Deferred != 1 || p.Sent != 1 || p.NextDeferral == nil || !p.NextDeferral.Equal(end) {
+		t.Errorf("while waiting: %+v; want the deferral to end at %v", p, end)
 	}
 	if r.Delivered(sleeper) != 1 || r.Delivered(awake) != 2 {
 		t.Errorf("while waiting: sleeper %d, awake %d; want the sleeper to have only the alert",
@@ -229,6 +224,22 @@ func TestCampaignE2EQuietHoursDeferThenDeliver(t *testing.T) {
 		t.Errorf("the deferred device got %d pushes in all, want 2 (alert and campaign)", r.Delivered(sleeper))
 	}
 }
+
+// quietUntilSoon is a UTC quiet window that holds now and ends at the
+// first whole minute at least quietMargin after it, and that end. It starts
+// an hour before now, so a device in UTC stays inside it from now until the
+// end whatever the second now falls on; the Tokyo device (UTC+9) is far
+// outside. Windows may wrap midnight, so any time of day works.
+func quietUntilSoon(now time.Time) (*campaignact.QuietHours, time.Time) {
+	now = now.UTC()
+	end := now.Add(quietMargin + time.Minute - 1).Truncate(time.Minute)
+	return &campaignact.QuietHours{Start: now.Add(-time.Hour).Format("15:04"), End: end.Format("15:04")}, end
+}
+
+// quietMargin is the least time the first page has to reach the sleeper
+// while it is still inside the window (the campaign must start and plan
+// first); it is also the least the test waits for the window to end.
+const quietMargin = 30 * time.Second
 
 func TestCampaignE2EEmptyAudienceCompletesWithZero(t *testing.T) {
 	r := campaigntest.New(t)
