@@ -21,17 +21,24 @@ import (
 )
 
 // register builds each domain's activities on the process's connections and
-// puts them, with their workflows, on r.
-func register(r worker.Registry, d *deps) {
+// puts them, with their workflows, on r. It returns the pruner that clears
+// the tokens pushes found dead from OpenIM; the caller runs it.
+func register(r worker.Registry, d *deps) *tokensact.Pruner {
 	// Run ownership (one live run per migration and per campaign) is shared
 	// by both domains.
 	ownership.New(d.db, d.temporal).Register(r)
 	migration.Register(r, migrationActivities(d))
 	notify.Register(r, notifyact.New(d.settings.Notify, nil))
+	tokenActs := tokensact.New(tokensact.Config{
+		DB: d.db, OpenIM: d.openim, StaleAfter: d.settings.TokenStaleAfter,
+	})
+	tokens.Register(r, tokenActs)
+	pruner := tokensact.NewPruner(tokenActs, d.logger)
 	sendpush.Register(r, &pushact.Activities{
 		DB:       d.db,
 		Registry: registry.New(d.db),
 		Senders:  senders(d),
+		OnPruned: pruner.Pruned,
 	})
 	// Campaign pages go out under the global per-provider rates
 	// (IMSHIFT_FCM_RATE_PER_SECOND, IMSHIFT_APNS_RATE_PER_SECOND) shared by
@@ -44,11 +51,10 @@ func register(r worker.Registry, d *deps) {
 			registry.ProviderFCM:  d.settings.FCM.RatePerSecond,
 			registry.ProviderAPNs: d.settings.APNs.RatePerSecond,
 		},
+		OnPruned: pruner.Pruned,
 	}), campaign.DefaultTuning)
 	presence.Register(r, presenceact.New(presenceact.Config{DB: d.db, Redis: d.redis, OpenIM: d.openim}))
-	tokens.Register(r, tokensact.New(tokensact.Config{
-		DB: d.db, OpenIM: d.openim, StaleAfter: d.settings.TokenStaleAfter,
-	}))
+	return pruner
 }
 
 // migrationActivities builds the TrafficMigration activities. The user

@@ -61,7 +61,8 @@ func run(ctx context.Context) error {
 		WorkerStopTimeout: settings.ShutdownGrace,
 		DeploymentOptions: deployment,
 	})
-	register(w, d)
+	pruner := register(w, d)
+	go pruner.Run(ctx) // dead tokens leave OpenIM off the send path
 	go adoptIfFirst(ctx, tc, deployment.Version, logger)
 	servers := httpServers(settings.HTTPAddr, settings.MetricsAddr, apiHandler(d), opsHandler(d))
 	if settings.Codec.Addr != "" {

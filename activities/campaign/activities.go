@@ -44,6 +44,10 @@ type Config struct {
 	// Retry is how devices with retryable answers are retried; zero means
 	// DefaultRetry.
 	Retry RetryPolicy
+	// OnPruned, when set, is handed the devices a page has just invalidated
+	// as dead, so their tokens leave OpenIM too (tokens.Pruner.Pruned). It
+	// must not block.
+	OnPruned func(deviceIDs []int64)
 }
 
 // Activities are the campaign activities; register them with Register.
@@ -54,6 +58,7 @@ type Activities struct {
 	retry    RetryPolicy
 	specs    *specStore
 	senders  map[string]delivery.Sender
+	onPruned func(deviceIDs []int64)
 }
 
 // New builds the activities on cfg.
@@ -65,6 +70,7 @@ func New(cfg Config) *Activities {
 		retry:    cmp.Or(cfg.Retry, DefaultRetry),
 		specs:    newSpecStore(cfg.DB),
 		senders:  cfg.Senders,
+		onPruned: cfg.OnPruned,
 	}
 }
 

@@ -104,6 +104,9 @@ func (p *page) settle(ctx context.Context, provider string, chunk []target, resu
 		if err != nil {
 			return nil, err
 		}
+		if p.a.onPruned != nil {
+			p.a.onPruned(ids)
+		}
 	}
 	p.count(s.counts, s.pushes)
 	if err := p.backOffProvider(ctx, provider, &s); err != nil {

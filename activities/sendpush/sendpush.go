@@ -42,6 +42,10 @@ type Activities struct {
 	DB       *pgxpool.Pool
 	Registry *registry.Store
 	Senders  map[string]delivery.Sender
+	// OnPruned, when set, is handed the devices just invalidated as dead,
+	// so their tokens leave OpenIM too (tokens.Pruner.Pruned). It must not
+	// block.
+	OnPruned func(deviceIDs []int64)
 }
 
 func (a *Activities) ledger() *delivery.Ledger { return delivery.NewLedger(a.DB) }
@@ -239,6 +243,9 @@ func (a *Activities) invalidate(ctx context.Context, l *delivery.Ledger, all []D
 		})
 		if err != nil {
 			return err
+		}
+		if a.OnPruned != nil {
+			a.OnPruned(ids)
 		}
 	}
 	return nil

@@ -55,9 +55,9 @@ func (a *Activities) PruneOpenIM(ctx context.Context) (Result, error) {
 	}
 }
 
-// PruneInOpenIM clears the given devices' dead FCM tokens from OpenIM:
-// the call for the one prune point, right after it invalidated them in the
-// registry. Devices not invalidated, not FCM, or already done are skipped.
+// PruneInOpenIM clears the given devices' dead FCM tokens from OpenIM: the
+// Pruner's call, soon after a prune point invalidated them in the registry.
+// Devices not invalidated, not FCM, or already done are skipped.
 func (a *Activities) PruneInOpenIM(ctx context.Context, deviceIDs []int64) error {
 	rows, err := a.cfg.DB.Query(ctx, `
 		SELECT id, user_id, platform, token FROM imshift.devices

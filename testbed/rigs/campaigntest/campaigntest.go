@@ -25,6 +25,7 @@ import (
 	notifyact "github.com/imshift/imshift/activities/notify"
 	"github.com/imshift/imshift/internal/config"
 	"github.com/imshift/imshift/internal/registry"
+	"github.com/imshift/imshift/testbed/rigs/openimtest"
 	"github.com/imshift/imshift/testbed/simulator/simtest"
 	"github.com/imshift/imshift/testbed/testenv"
 	"github.com/imshift/imshift/workflows/campaign"
@@ -47,6 +48,8 @@ type Rig struct {
 	Senders   map[string]delivery.Sender
 	// Retry is the workers' per-device retry policy (zero: the default).
 	Retry campaignact.RetryPolicy
+	// OpenIM is where the workers' pruner clears dead FCM tokens.
+	OpenIM *openimtest.OpenIM
 	*simtest.Providers
 }
 
@@ -62,6 +65,7 @@ func New(t *testing.T) *Rig {
 		TaskQueue: "campaign-" + strings.ToLower(strings.NewReplacer("/", "-", " ", "-").Replace(t.Name())),
 		Senders:   providers.Senders(t, 64),
 		Providers: providers,
+		OpenIM:    openimtest.Start(t, pool),
 	}
 	return r
 }
@@ -71,7 +75,7 @@ func New(t *testing.T) *Rig {
 func (r *Rig) NewWorker(tuning campaign.Tuning) worker.Worker {
 	w := worker.New(r.Temporal, r.TaskQueue, worker.Options{})
 	acts := campaignact.New(campaignact.Config{DB: r.DB, Redis: r.Redis, Senders: r.Senders,
-		ProviderRate: map[string]int{"fcm": 10000, "apns": 10000}, Retry: r.Retry})
+		ProviderRate: map[string]int{"fcm": 10000, "apns": 10000}, Retry: r.Retry, OnPruned: r.OpenIM.Pruner.Pruned})
 	campaign.Register(w, acts, tuning)
 	notify.Register(w, notifyact.New(config.Notify{}, nil)) // no webhooks: notifications just end
 	return w

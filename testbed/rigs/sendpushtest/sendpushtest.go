@@ -16,6 +16,7 @@ import (
 	"github.com/imshift/imshift/activities/delivery"
 	pushact "github.com/imshift/imshift/activities/sendpush"
 	"github.com/imshift/imshift/internal/registry"
+	"github.com/imshift/imshift/testbed/rigs/openimtest"
 	"github.com/imshift/imshift/testbed/simulator/apnssim"
 	"github.com/imshift/imshift/testbed/simulator/fcmsim"
 	"github.com/imshift/imshift/testbed/simulator/simtest"
@@ -33,6 +34,8 @@ type Env struct {
 	FCM       *fcmsim.Server
 	APNs      *apnssim.Server
 	Senders   map[string]delivery.Sender
+	// OpenIM is where the worker's pruner clears dead FCM tokens.
+	OpenIM *openimtest.OpenIM
 }
 
 // Start builds the stack and a worker polling a task queue of the test's
@@ -50,9 +53,11 @@ func Start(t *testing.T) *Env {
 		FCM:       providers.FCM,
 		APNs:      providers.APNs,
 		Senders:   providers.Senders(t, 16),
+		OpenIM:    openimtest.Start(t, pool),
 	}
 	w := worker.New(e.Temporal, e.TaskQueue, worker.Options{})
-	sendpush.Register(w, &pushact.Activities{DB: pool, Registry: e.Registry, Senders: e.Senders})
+	sendpush.Register(w, &pushact.Activities{DB: pool, Registry: e.Registry, Senders: e.Senders,
+		OnPruned: e.OpenIM.Pruner.Pruned})
 	if err := w.Start(); err != nil {
 		t.Fatal(err)
 	}
