@@ -4,6 +4,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/imshift/imshift/testbed/testenv"
 	"github.com/imshift/imshift/workflows/migration"
 )
 
@@ -16,14 +17,14 @@ func TestWorkerKilledDuringProvisioning(t *testing.T) {
 	s := newStack(t)
 	s.seed(20000)
 	s.sim.SetLatency(100 * time.Millisecond)
-	bin, env := binary(t, "./worker"), s.workerEnv()
+	bin, env := testenv.Binary(t, "./worker"), s.workerEnv()
 	first := s.runWorker(bin, env)
 	run := s.start(s.plan(migration.Step{Percent: 100}))
 
 	s.waitStatus("a few thousand users registered", func(st migration.Status) bool {
 		return st.State == migration.StateProvisioning && s.sim.Users() >= 3000
 	})
-	first.kill(t)
+	first.Kill()
 	atKill := s.sim.Users()
 	if atKill == len(s.users) {
 		t.Fatal("provisioning had finished before the kill: the test proves nothing")

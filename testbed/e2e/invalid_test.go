@@ -66,7 +66,7 @@ func TestInvalidPlanRefusedByStarter(t *testing.T) {
 	s := newStack(t)
 	s.seed(200)
 	s.startWorker()
-	bin := binary(t, "./starter")
+	bin := testenv.Binary(t, "./starter")
 	for field, plan := range badPlans(s) {
 		file := filepath.Join(t.TempDir(), "plan.json")
 		raw, err := json.Marshal(plan)

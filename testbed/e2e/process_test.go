@@ -1,36 +1,14 @@
 package e2e
 
 import (
-	"bytes"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"testing"
 
 	"github.com/imshift/imshift/testbed/simulator/apnssim"
 	"github.com/imshift/imshift/testbed/simulator/fcmsim"
 	"github.com/imshift/imshift/testbed/simulator/openimsim"
 	"github.com/imshift/imshift/testbed/testenv"
 )
-
-// binary builds a command of the module (e.g. "./worker") into the test's
-// temporary directory and returns its path.
-func binary(t *testing.T, pkg string) string {
-	t.Helper()
-	path := filepath.Join(t.TempDir(), filepath.Base(pkg))
-	cmd := exec.Command("go", "build", "-o", path, pkg)
-	cmd.Dir = testenv.ModuleRoot()
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("go build %s: %v\n%s", pkg, err, out)
-	}
-	return path
-}
-
-// workerProcess is the worker command running against this stack.
-type workerProcess struct {
-	cmd *exec.Cmd
-	out *bytes.Buffer
-}
 
 // workerEnv is the worker's environment: this stack's database, Redis,
 // OpenIM simulator and task queue, plus FCM and APNs settings the worker
@@ -78,38 +56,7 @@ func (s *stack) workerEnv() []string {
 
 // runWorker starts the worker command built at bin; the test's cleanup
 // ends it.
-func (s *stack) runWorker(bin string, env []string) *workerProcess {
+func (s *stack) runWorker(bin string, env []string) *testenv.Process {
 	s.t.Helper()
-	p := &workerProcess{cmd: exec.Command(bin), out: &bytes.Buffer{}}
-	p.cmd.Env = env
-	p.cmd.Stdout, p.cmd.Stderr = p.out, p.out
-	if err := p.cmd.Start(); err != nil {
-		s.t.Fatal(err)
-	}
-	s.t.Cleanup(func() {
-		if p.cmd.ProcessState == nil {
-			_ = p.cmd.Process.Kill()
-			_ = p.cmd.Wait()
-		}
-		if s.t.Failed() {
-			s.t.Logf("worker output:\n%s", lastBytes(p.out.Bytes(), 4000))
-		}
-	})
-	return p
-}
-
-// kill ends the worker with SIGKILL: no shutdown, no last heartbeat.
-func (p *workerProcess) kill(t *testing.T) {
-	t.Helper()
-	if err := p.cmd.Process.Kill(); err != nil {
-		t.Fatal(err)
-	}
-	_ = p.cmd.Wait()
-}
-
-func lastBytes(b []byte, n int) []byte {
-	if len(b) > n {
-		return b[len(b)-n:]
-	}
-	return b
+	return testenv.StartProcess(s.t, "worker", env, bin)
 }

@@ -19,11 +19,11 @@ func (s *stack) faultBench(ctx context.Context, w io.Writer) error {
 	var runs [2]result
 	for i, faulty := range []bool{false, true} {
 		runs[i] = result{latency: lat, devices: s.f.devices}
-		if err := s.sims.reset(lat); err != nil {
+		if err := s.sims.Reset(lat); err != nil {
 			return err
 		}
 		if faulty {
-			if err := s.sims.faultMix(); err != nil {
+			if err := s.sims.FaultMix(); err != nil {
 				return err
 			}
 		}

@@ -11,6 +11,7 @@ import (
 	"github.com/imshift/imshift/activities/apns"
 	"github.com/imshift/imshift/activities/delivery"
 	"github.com/imshift/imshift/activities/fcm"
+	"github.com/imshift/imshift/testbed/rigs/devicefill"
 )
 
 // rawCeiling sends one push to every seeded device with the same SDK
@@ -21,12 +22,12 @@ import (
 func (s *stack) rawCeiling(ctx context.Context) (float64, int64, error) {
 	simDir := filepath.Join(s.dir, "sim")
 	fs, err := fcm.NewSender(ctx, fcm.Config{CredentialsFile: filepath.Join(simDir, "fcm-service-account.json"),
-		ProjectID: simProject, Endpoint: "https://" + s.fcmAddr, RootCAs: s.sims.pool, CallsInFlight: 1})
+		ProjectID: simProject, Endpoint: "https://" + s.fcmAddr, RootCAs: s.sims.Pool, CallsInFlight: 1})
 	if err != nil {
 		return 0, 0, err
 	}
 	as, err := apns.NewSender(apns.Config{KeyFile: filepath.Join(simDir, "apns-key.p8"), KeyID: simKeyID,
-		TeamID: simTeamID, Topic: simTopic, Endpoint: "https://" + s.apnsAddr, RootCAs: s.sims.pool, Streams: s.f.apnsStreams})
+		TeamID: simTeamID, Topic: simTopic, Endpoint: "https://" + s.apnsAddr, RootCAs: s.sims.Pool, Streams: s.f.apnsStreams})
 	if err != nil {
 		return 0, 0, err
 	}
@@ -39,13 +40,13 @@ func (s *stack) rawCeiling(ctx context.Context) (float64, int64, error) {
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
-		errs <- sendAll(ctx, fs, s.f.fcmCalls, n, 0, fcmToken, &sent)
+		errs <- sendAll(ctx, fs, s.f.fcmCalls, n, 0, devicefill.FCMToken, &sent)
 	}()
 	// APNs: odd device numbers; enough calls of 500 to keep every stream busy.
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
-		errs <- sendAll(ctx, as, max(2, s.f.apnsStreams/250), n, 1, apnsToken, &sent)
+		errs <- sendAll(ctx, as, max(2, s.f.apnsStreams/250), n, 1, devicefill.APNsToken, &sent)
 	}()
 	wg.Wait()
 	close(errs)

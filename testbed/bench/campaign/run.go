@@ -51,7 +51,7 @@ func (s *stack) measure(ctx context.Context, lat time.Duration) (result, error) 
 	if err != nil {
 		return res, err
 	}
-	if err := s.sims.reset(lat); err != nil {
+	if err := s.sims.Reset(lat); err != nil {
 		return res, err
 	}
 	if err := s.runCampaign(ctx, &res, true); err != nil {
@@ -71,7 +71,7 @@ func (s *stack) measure(ctx context.Context, lat time.Duration) (result, error) 
 
 // raw measures the raw ceiling once on freshly reset simulators.
 func (s *stack) raw(ctx context.Context, lat time.Duration, res *result) (float64, error) {
-	if err := s.sims.reset(lat); err != nil {
+	if err := s.sims.Reset(lat); err != nil {
 		return 0, err
 	}
 	logf("raw ceiling at %v: %d pushes", lat, s.f.devices)
@@ -141,7 +141,7 @@ func (s *stack) runCampaign(ctx context.Context, res *result, pause bool) error 
 		return fmt.Errorf("campaign: %w", err)
 	}
 	res.elapsed = time.Since(began) - paused
-	if res.delivered, res.distinct, err = s.sims.deliveries(); err != nil {
+	if res.delivered, res.distinct, err = s.sims.Deliveries(); err != nil {
 		return err
 	}
 	if p.Sent != int64(res.devices) {
@@ -164,7 +164,7 @@ func (s *stack) runCampaign(ctx context.Context, res *result, pause bool) error 
 func (s *stack) pauseOnce(ctx context.Context, workflowID string, res *result) (time.Duration, error) {
 	threshold := int64(float64(res.devices) * s.f.pauseAt)
 	for {
-		n, err := s.sims.delivered()
+		n, err := s.sims.Delivered()
 		if err != nil {
 			return 0, err
 		}
@@ -179,7 +179,7 @@ func (s *stack) pauseOnce(ctx context.Context, workflowID string, res *result) (
 	}
 	last, lastAt := int64(-1), signalled
 	for time.Since(lastAt) < 3*time.Second {
-		n, err := s.sims.delivered()
+		n, err := s.sims.Delivered()
 		if err != nil {
 			return 0, err
 		}

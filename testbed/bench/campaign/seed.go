@@ -66,34 +66,3 @@ func (d *benchDB) drop() {
 		logf("drop %s: %v", d.name, err)
 	}
 }
-
-// Device i of n: even ids are FCM (Android), odd APNs (iOS), so every page
-// of the campaign mixes both providers as a real registry would.
-func fcmToken(i int) string  { return fmt.Sprintf("bench-%08d:APA91b", i) }
-func apnsToken(i int) string { return fmt.Sprintf("%064x", 0xbe0000000+i) }
-
-var zones = []string{"Europe/Berlin", "America/New_York", "Asia/Tokyo", "UTC"}
-var locales = []string{"de-DE", "en-US", "ja-JP", "en-GB"}
-
-// seed COPYs n devices into imshift.devices.
-func seed(ctx context.Context, pool *pgxpool.Pool, n int) error {
-	i := 0
-	src := pgx.CopyFromFunc(func() ([]any, error) {
-		if i == n {
-			return nil, nil
-		}
-		row := []any{fmt.Sprintf("user-%d", i/2), "android", "fcm", fcmToken(i), "com.example.chat", locales[i%4], zones[i%4]}
-		if i%2 == 1 {
-			row[1], row[2], row[3] = "ios", "apns", apnsToken(i)
-		}
-		i++
-		return row, nil
-	})
-	_, err := pool.CopyFrom(ctx, pgx.Identifier{"imshift", "devices"},
-		[]string{"user_id", "platform", "provider", "token", "app_id", "locale", "time_zone"}, src)
-	if err != nil {
-		return fmt.Errorf("seed: %w", err)
-	}
-	_, err = pool.Exec(ctx, "ANALYZE imshift.devices")
-	return err
-}

@@ -43,7 +43,7 @@ type accepted struct {
 // sendPushBench runs the ladder on one worker, then the target rate again
 // while a full-speed campaign runs on the same worker.
 func (s *stack) sendPushBench(ctx context.Context, w io.Writer) error {
-	if err := s.sims.reset(s.f.latencies[0]); err != nil {
+	if err := s.sims.Reset(s.f.latencies[0]); err != nil {
 		return err
 	}
 	wp, queue, addrs, err := s.startWorker(ctx, "bench-sendpush")

@@ -13,6 +13,8 @@ import (
 	"github.com/redis/go-redis/v9"
 	"go.temporal.io/sdk/client"
 
+	"github.com/imshift/imshift/testbed/rigs/devicefill"
+	"github.com/imshift/imshift/testbed/simulator/simctl"
 	"github.com/imshift/imshift/testbed/testenv"
 	"github.com/imshift/imshift/workflows"
 )
@@ -33,7 +35,7 @@ type stack struct {
 	hostPort string
 	tc       client.Client
 	sim      *proc
-	sims     *simControl
+	sims     *simctl.Client
 	db       *benchDB
 	pool     *pgxpool.Pool
 	rdb      *redis.Client
@@ -120,7 +122,7 @@ func (s *stack) startSimulator(ctx context.Context, _ string) error {
 			return err
 		}
 	}
-	s.sims, err = newSimControl(filepath.Join(simDir, "ca.pem"), "https://"+s.fcmAddr, "https://"+s.apnsAddr)
+	s.sims, err = simctl.New(filepath.Join(simDir, "ca.pem"), "https://"+s.fcmAddr, "https://"+s.apnsAddr, "http://"+s.openim)
 	return err
 }
 
@@ -134,7 +136,7 @@ func (s *stack) openDatabase(ctx context.Context, _ string) error {
 	}
 	logf("seeding %d devices with COPY", s.f.devices)
 	began := time.Now()
-	if err := seed(ctx, s.pool, s.f.devices); err != nil {
+	if err := devicefill.Devices(ctx, s.pool, s.f.devices); err != nil {
 		return err
 	}
 	logf("seeded in %v", time.Since(began).Round(time.Millisecond))

@@ -13,6 +13,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/imshift/imshift/testbed/simulator/persecond"
 	"github.com/imshift/imshift/testbed/simulator/simtls"
 )
 
@@ -112,6 +113,10 @@ func (s *Server) Attempts(token string) int {
 	_, a := s.st.counts(token)
 	return a
 }
+
+// DeliveriesPerSecond is the pushes answered 200 per second of the
+// simulator's clock since start or the last Reset.
+func (s *Server) DeliveriesPerSecond() persecond.Series { return s.st.perSecond.Load().Series() }
 
 // Counters returns the totals since start or the last Reset.
 func (s *Server) Counters() Counters { return s.st.counters() }

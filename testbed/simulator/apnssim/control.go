@@ -42,6 +42,9 @@ func (s *Server) control(w http.ResponseWriter, r *http.Request, route string) {
 	case route == "counters" && r.Method == http.MethodGet:
 		s.getCounters(w, r)
 		return
+	case route == "deliveries-per-second" && r.Method == http.MethodGet:
+		writeJSON(w, http.StatusOK, s.DeliveriesPerSecond())
+		return
 	case r.Method != http.MethodPost:
 		writeJSON(w, http.StatusMethodNotAllowed, map[string]string{"error": "method not allowed"})
 		return

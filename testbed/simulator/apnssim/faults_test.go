@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/imshift/imshift/testbed/simulator/persecond"
 )
 
 func TestTokenFaultCountsDown(t *testing.T) {
@@ -128,6 +130,11 @@ func TestControlSurface(t *testing.T) {
 	getJSON(t, hc, r.ts.URL+"/_sim/counters", &cs)
 	if cs.Requests != 2 || cs.Delivered != 1 || cs.ByStatus[410] != 1 || cs.ByReason["Unregistered"] != 1 {
 		t.Fatalf("totals %+v", cs)
+	}
+	var perSecond persecond.Series
+	getJSON(t, hc, r.ts.URL+"/_sim/deliveries-per-second", &perSecond)
+	if perSecond.Total() != 1 || perSecond.Start == 0 {
+		t.Fatalf("deliveries per second %+v, want the one 200 (the 410 is not a delivery)", perSecond)
 	}
 
 	post("clock", `{"skew":"2h"}`, 204)

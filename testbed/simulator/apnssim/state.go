@@ -7,6 +7,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/imshift/imshift/testbed/simulator/persecond"
 )
 
 // Fault is a canned APNs answer the simulator gives instead of 200.
@@ -84,15 +86,15 @@ type state struct {
 	seed   maphash.Seed
 	shards [shardCount]shard
 	rate   atomic.Pointer[rateFaults]
+	// perSecond counts deliveries by the second they were answered.
+	perSecond atomic.Pointer[persecond.Counter]
 }
 
 var errBadToken = errors.New("apnssim: device token must be 64 hex digits")
 
 func newState() *state {
 	s := &state{seed: maphash.MakeSeed()}
-	for i := range s.shards {
-		s.shards[i].reset()
-	}
+	s.reset()
 	return s
 }
 
@@ -141,6 +143,7 @@ func (s *state) decide(token string, k tokenKey) (Fault, bool) {
 	} else {
 		c.delivered++
 		sh.totals[outcome{200, ""}]++
+		s.perSecond.Load().Add(time.Now())
 	}
 	sh.tokens[k] = c
 	return f, faulted
@@ -230,6 +233,7 @@ func (s *state) counts(token string) (delivered, attempts int) {
 
 func (s *state) reset() {
 	s.rate.Store(nil)
+	s.perSecond.Store(&persecond.Counter{})
 	for i := range s.shards {
 		sh := &s.shards[i]
 		sh.mu.Lock()

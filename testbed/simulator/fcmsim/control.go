@@ -11,6 +11,7 @@ import (
 //
 //	GET  /_sim/counters                 -> Counters
 //	GET  /_sim/counters?token=T         -> Counters plus {"token":T,"delivered":n}
+//	GET  /_sim/deliveries-per-second    -> persecond.Series of successful sends
 //	POST /_sim/reset
 //	POST /_sim/latency          {"latency":"20ms"}
 //	POST /_sim/token-fault      {"token":"T","fault":{"status":"UNREGISTERED","remaining":0,"retry_after":"30s"}}
@@ -45,9 +46,15 @@ type controlError struct {
 }
 
 func (s *Server) serveControl(w http.ResponseWriter, r *http.Request) {
-	if r.URL.Path == "/_sim/counters" && r.Method == http.MethodGet {
-		s.serveCounters(w, r)
-		return
+	if r.Method == http.MethodGet {
+		switch r.URL.Path {
+		case "/_sim/counters":
+			s.serveCounters(w, r)
+			return
+		case "/_sim/deliveries-per-second":
+			writeJSON(w, http.StatusOK, s.DeliveriesPerSecond())
+			return
+		}
 	}
 	if r.Method != http.MethodPost {
 		writeJSON(w, http.StatusMethodNotAllowed, controlError{"POST required"})

@@ -4,6 +4,8 @@ import (
 	"hash/maphash"
 	"sync"
 	"sync/atomic"
+
+	"github.com/imshift/imshift/testbed/simulator/persecond"
 )
 
 // Counters is a snapshot of what the simulator has answered since the last
@@ -74,6 +76,7 @@ func (c *tokenCounts) distinct() int {
 type stats struct {
 	requests, sent, validated, accessTokens atomic.Int64
 	tokens                                  *tokenCounts
+	perSecond                               persecond.Counter
 
 	mu     sync.Mutex
 	errors map[string]int64

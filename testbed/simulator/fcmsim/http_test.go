@@ -235,6 +235,9 @@ func TestControlHTTP(t *testing.T) {
 	if _, ok := e.getJSON(t, "/_sim/counters")["delivered"]; ok {
 		t.Fatal("per-token count without ?token=")
 	}
+	if got := e.getJSON(t, "/_sim/deliveries-per-second"); got["counts"].([]any)[0] != 1.0 || got["start"].(float64) == 0 {
+		t.Fatalf("deliveries per second %v, want the one delivery (the 429 is not one)", got)
+	}
 	if code := ctl("/_sim/reset", ``); code != 204 {
 		t.Fatalf("reset: %d", code)
 	}

@@ -187,6 +187,7 @@ func (s *Server) succeed(w http.ResponseWriter, st *stats, project string, m *wi
 		name += "fake_message_id"
 	} else {
 		st.sent.Add(1)
+		st.perSecond.Add(time.Now())
 		if m.Token != "" {
 			st.tokens.add(m.Token)
 		}

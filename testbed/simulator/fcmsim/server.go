@@ -24,6 +24,8 @@ import (
 	"strings"
 	"sync/atomic"
 	"time"
+
+	"github.com/imshift/imshift/testbed/simulator/persecond"
 )
 
 // DefaultProjectID is used when Options.ProjectID is empty.
@@ -154,6 +156,10 @@ func (s *Server) Reset() {
 
 // Delivered is how many successful, non-validate sends token has had.
 func (s *Server) Delivered(token string) int { return s.stats().tokens.get(token) }
+
+// DeliveriesPerSecond is the successful sends per second of the
+// simulator's clock since start or the last Reset.
+func (s *Server) DeliveriesPerSecond() persecond.Series { return s.stats().perSecond.Series() }
 
 // Counters is a snapshot of the totals.
 func (s *Server) Counters() Counters { return s.stats().snapshot() }
