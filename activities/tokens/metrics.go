@@ -6,10 +6,11 @@ import (
 )
 
 var (
-	// pruneOutcomes counts dead or stale FCM tokens' OpenIM side per
+	// PruneOutcomes counts dead or stale FCM tokens' OpenIM side per
 	// (user, platform): replaced (a live token put in place), expired
-	// (cleared), not_provisioned (nothing in OpenIM), failed.
-	pruneOutcomes = promauto.NewCounterVec(prometheus.CounterOpts{
+	// (cleared), not_provisioned (nothing in OpenIM); and per device:
+	// failed, left_to_sweep (the Pruner's queue was full).
+	PruneOutcomes = promauto.NewCounterVec(prometheus.CounterOpts{
 		Name: "imshift_token_openim_prunes_total",
 		Help: "Dead or stale FCM tokens cleared from OpenIM, by outcome.",
 	}, []string{"outcome"})

@@ -56,7 +56,7 @@ func (a *Activities) clearInOpenIM(ctx context.Context, dead []deadToken) (repla
 	for k, d := range latest {
 		openimID, ok := provisioned[k.userID]
 		if !ok {
-			pruneOutcomes.WithLabelValues("not_provisioned").Inc()
+			PruneOutcomes.WithLabelValues("not_provisioned").Inc()
 			continue
 		}
 		platformID := migration.OpenIMPlatform(k.platform)
@@ -67,7 +67,7 @@ func (a *Activities) clearInOpenIM(ctx context.Context, dead []deadToken) (repla
 		if err := a.cfg.OpenIM.FCMUpdateToken(ctx, openimID, platformID, token, expire); err != nil {
 			return replaced, expired, fmt.Errorf("tokens: clear a dead token in OpenIM: %w", err)
 		}
-		pruneOutcomes.WithLabelValues(outcome).Inc()
+		PruneOutcomes.WithLabelValues(outcome).Inc()
 		if outcome == "replaced" {
 			replaced++
 		} else {

@@ -50,7 +50,7 @@ func (p *Pruner) Pruned(deviceIDs []int64) {
 	select {
 	case p.queue <- slices.Clone(deviceIDs):
 	default:
-		pruneOutcomes.WithLabelValues("left_to_sweep").Add(float64(len(deviceIDs)))
+		PruneOutcomes.WithLabelValues("left_to_sweep").Add(float64(len(deviceIDs)))
 	}
 }
 
@@ -90,7 +90,7 @@ func (p *Pruner) prune(ctx context.Context, ids []int64) {
 	ctx, cancel := context.WithTimeout(ctx, pruneTimeout)
 	defer cancel()
 	if err := p.acts.PruneInOpenIM(ctx, ids); err != nil {
-		pruneOutcomes.WithLabelValues("failed").Add(float64(len(ids)))
+		PruneOutcomes.WithLabelValues("failed").Add(float64(len(ids)))
 		p.log.Warn("dead tokens not cleared in OpenIM yet; the next TokenSweep clears them",
 			"devices", len(ids), "error", err)
 	}

@@ -134,7 +134,7 @@ func (a *Activities) SweepStale(ctx context.Context) (Result, error) {
 		r.Expired += int64(expired)
 		if err != nil {
 			activity.GetLogger(ctx).Warn("stale tokens removed but not cleared in OpenIM", "devices", len(fcm), "error", err)
-			pruneOutcomes.WithLabelValues("failed").Add(float64(len(fcm)))
+			PruneOutcomes.WithLabelValues("failed").Add(float64(len(fcm)))
 		}
 		activity.RecordHeartbeat(ctx, r)
 	}

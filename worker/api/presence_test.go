@@ -198,6 +198,11 @@ func TestPresenceFollowsRouting(t *testing.T) {
 		t.Fatalf("allow-listed user answered from %s", got)
 	}
 	check("50 %", map[string]string{low: "openim", high: "legacy"})
+	// A rollback to 0 % sends low back to Socket.IO: answered from the
+	// legacy set again.
+	r.route(t, 0, []string{}, true)
+	check("rolled back", map[string]string{low: "legacy", high: "legacy", "staff_1": "legacy"})
+	r.route(t, 5000, []string{"staff_1"}, true)
 	// Decommission turned legacy presence off: everybody from OpenIM, and
 	// the legacy set no longer counts.
 	r.route(t, 10000, []string{}, false)
@@ -219,6 +224,11 @@ func TestPresenceQueryRefusesBadInput(t *testing.T) {
 		many[i] = fmt.Sprintf("u%d", i)
 	}
 	tooMany, _ := json.Marshal(map[string][]string{"userIds": many})
+	most, _ := json.Marshal(map[string][]string{"userIds": many[:1000]})
+	var list []presence.Presence
+	if status, raw := r.query(t, string(most)); status != 200 || json.Unmarshal(raw, &list) != nil || len(list) != 1000 {
+		t.Fatalf("1 000 ids: %d, %d answers; want 200 and 1 000", status, len(list))
+	}
 	for body, field := range map[string]string{
 		`{"userIds":[]}`:        "userIds",
 		string(tooMany):         "userIds",
@@ -230,6 +240,22 @@ func TestPresenceQueryRefusesBadInput(t *testing.T) {
 		var e map[string]string
 		if status != 400 || json.Unmarshal(raw, &e) != nil || e["field"] != field {
 			t.Fatalf("%.40s: %d %s; want 400 naming %s", body, status, raw, field)
+		}
+	}
+}
+
+// The presence routes take the API's bearer tokens like every /v1 route;
+// the webhook route takes OpenIM's secret instead (TestWebhookIntake).
+func TestPresenceNeedsABearerToken(t *testing.T) {
+	r := newPresenceRig(t)
+	for _, auth := range []string{"", "Bearer not-a-configured-token"} {
+		get, _ := http.NewRequest(http.MethodGet, r.url+"/v1/users/u1/presence", nil)
+		post, _ := http.NewRequest(http.MethodPost, r.url+"/v1/presence:query", strings.NewReader(`{"userIds":["u1"]}`))
+		for _, req := range []*http.Request{get, post} {
+			req.Header.Set("Authorization", auth)
+			if status, body := do(t, req); status != http.StatusUnauthorized || body["error"] == nil {
+				t.Fatalf("%s %s with %q: %d %v; want 401", req.Method, req.URL.Path, auth, status, body)
+			}
 		}
 	}
 }

@@ -79,6 +79,11 @@ func TestTokenSweep(t *testing.T) {
 		return res
 	}
 	removedBefore := testutil.ToFloat64(tokensact.StaleRemoved)
+	outcomes := []string{"replaced", "expired", "not_provisioned"}
+	prunesBefore := map[string]float64{}
+	for _, o := range outcomes {
+		prunesBefore[o] = testutil.ToFloat64(tokensact.PruneOutcomes.WithLabelValues(o))
+	}
 
 	res := sweep("token-sweep-1")
 	if d := res.DeadCleared; d.Devices != 3 || d.Replaced != 1 || d.Expired != 1 {
@@ -89,6 +94,11 @@ func TestTokenSweep(t *testing.T) {
 	}
 	if got := testutil.ToFloat64(tokensact.StaleRemoved) - removedBefore; got != 1 {
 		t.Fatalf("imshift_token_stale_removed_total grew by %v, want 1", got)
+	}
+	for o, want := range map[string]float64{"replaced": 1, "expired": 2, "not_provisioned": 1} {
+		if got := testutil.ToFloat64(tokensact.PruneOutcomes.WithLabelValues(o)) - prunesBefore[o]; got != want {
+			t.Errorf("imshift_token_openim_prunes_total{outcome=%q} grew by %v, want %v", o, got, want)
+		}
 	}
 	sim.AdvanceClock(2 * time.Second) // expireTime 1 runs out
 	want := map[string]string{"ua": "tok-a-live", "ub": "", "ud": ""}
