@@ -25,7 +25,8 @@ type sampled struct{ legacyID, openimID string }
 // slice first, then the allow list, then earlier slices, each by ascending
 // bucket (the bucket is a hash, so this is a fixed pseudo-random choice that
 // stays the same across intervals). Any failure is returned as is: the
-// workflow counts it as an errored analysis.
+// workflow counts it as an errored analysis. The counts and ratios are
+// also exported as Prometheus metrics (metrics.go).
 func (a *Activities) Analyze(ctx context.Context, in AnalyzeInput) (AnalyzeResult, error) {
 	users, err := a.sample(ctx, in)
 	if err != nil {
@@ -38,6 +39,7 @@ func (a *Activities) Analyze(ctx context.Context, in AnalyzeInput) (AnalyzeResul
 	if res.OpenIMOnline, err = a.openimOnline(ctx, users); err != nil {
 		return AnalyzeResult{}, err
 	}
+	observeAnalysis(in.MigrationID, in.Step, res)
 	return res, nil
 }
 

@@ -4,6 +4,8 @@ import (
 	"net/http/httptest"
 	"testing"
 
+	"github.com/prometheus/client_golang/prometheus/testutil"
+
 	"github.com/redis/go-redis/v9"
 
 	"github.com/imshift/imshift/activities/openim"
@@ -67,11 +69,12 @@ func TestAnalyzeCountsBothSidesOfTheSample(t *testing.T) {
 	f.sim.SetOnline(OpenIMUserID(all[201]), openim.PlatformIOS, true)
 
 	var res AnalyzeResult
-	in := AnalyzeInput{Cohort: Cohort{MigrationID: "m1", ToThreshold: 10000}, SampleSize: 40}
+	in := AnalyzeInput{Cohort: Cohort{MigrationID: "m1", ToThreshold: 10000}, SampleSize: 40, Step: 6}
 	must(t, f.exec(f.env(), AnalyzeName, in, &res))
 	if res != (AnalyzeResult{Sampled: 40, OpenIMOnline: 30, LegacyOnline: 5}) {
 		t.Fatalf("analysis %+v", res)
 	}
+	expectParityMetrics(t, "m1", "7", 40, 5, 30)
 	// A set emptied by disconnects is gone in Redis: not online.
 	f.rdb.SRem(f.ctx, PresenceUserKey(all[30]), "sock-"+all[30])
 	must(t, f.exec(f.env(), AnalyzeName, in, &res))
@@ -147,5 +150,29 @@ func TestAnalyzeFailsWhenASideIsUnreachable(t *testing.T) {
 	acts.Register(env)
 	if err := f.exec(env, AnalyzeName, in, &res); err == nil {
 		t.Fatal("analysis passed with Redis down")
+	}
+}
+
+// expectParityMetrics checks the exported series of the latest analysis of
+// a migration step (1-based label).
+func expectParityMetrics(t *testing.T, migrationID, step string, sampled, legacy, openimOnline int) {
+	t.Helper()
+	got := map[string]float64{
+		"sampled":      testutil.ToFloat64(analysisSampled.WithLabelValues(migrationID, step)),
+		"legacy":       testutil.ToFloat64(analysisOnline.WithLabelValues(migrationID, step, "legacy")),
+		"openim":       testutil.ToFloat64(analysisOnline.WithLabelValues(migrationID, step, "openim")),
+		"legacy ratio": testutil.ToFloat64(analysisRatio.WithLabelValues(migrationID, step, "legacy")),
+		"openim ratio": testutil.ToFloat64(analysisRatio.WithLabelValues(migrationID, step, "openim")),
+		"analyses":     testutil.ToFloat64(analyses.WithLabelValues(migrationID, step)),
+	}
+	want := map[string]float64{
+		"sampled": float64(sampled), "legacy": float64(legacy), "openim": float64(openimOnline),
+		"legacy ratio": float64(legacy) / float64(sampled), "openim ratio": float64(openimOnline) / float64(sampled),
+		"analyses": 1,
+	}
+	for k, v := range want {
+		if got[k] != v {
+			t.Errorf("metric %s of %s step %s = %v, want %v", k, migrationID, step, got[k], v)
+		}
 	}
 }

@@ -87,10 +87,16 @@ type Cohort struct {
 }
 
 // ProvisionInput asks to provision a step's new users in OpenIM and copy
-// their FCM tokens.
+// their FCM tokens. With a PageBudget the call returns at the first page end
+// after that long (ProvisionResult.More), and the next call goes on from
+// Resume, the progress it returned: the workflow sees the step's counts
+// rise call by call. Without one (runs recorded before) a call does the
+// whole step.
 type ProvisionInput struct {
 	Cohort
-	Step int `json:"step"`
+	Step       int                `json:"step"`
+	Resume     *ProvisionProgress `json:"resume,omitempty"`
+	PageBudget time.Duration      `json:"pageBudget,omitempty"`
 }
 
 // ProvisionCounts are per-user outcomes. In ProvisionResult.Totals they are
@@ -117,12 +123,15 @@ type ProvisionProgress struct {
 	Done           ProvisionCounts `json:"done"`
 }
 
-// ProvisionResult summarises a ProvisionStep call. CohortSize is the number
+// ProvisionResult summarises a ProvisionStep call (counts from the step's
+// first call on, when calls go on from Resume). CohortSize is the number
 // of directory users on OpenIM at ToThreshold (allow list included, deny list
 // excluded); AllowFound is how many allow-listed users the directory holds.
 type ProvisionResult struct {
 	ProvisionProgress
 	Totals ProvisionCounts `json:"totals"`
+	// More says the page budget ran out before the directory's end.
+	More bool `json:"more,omitempty"`
 }
 
 // AnalyzeInput asks for one health sample of a step's cohort: up to
@@ -131,6 +140,8 @@ type ProvisionResult struct {
 type AnalyzeInput struct {
 	Cohort
 	SampleSize int `json:"sampleSize"`
+	// Step (0-based) labels the analysis's metrics.
+	Step int `json:"step"`
 }
 
 // AnalyzeResult is how many sampled users are online on each side.

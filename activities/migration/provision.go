@@ -3,6 +3,8 @@ package migration
 import (
 	"context"
 	"encoding/json"
+	"errors"
+	"time"
 
 	"go.temporal.io/sdk/activity"
 
@@ -37,9 +39,14 @@ func (o outcome) ok() bool { return o.status == statusRegistered || o.status == 
 // OpenIM (account_check, user_register, the 1102 fallback), copies their FCM
 // tokens, counts their APNs devices and records the outcome. It heartbeats
 // its progress after every page and, when retried, resumes from the last
-// heartbeat instead of starting over.
+// heartbeat instead of starting over. With a page budget it stops at the
+// first page end after it and says More.
 func (a *Activities) ProvisionStep(ctx context.Context, in ProvisionInput) (ProvisionResult, error) {
 	var p ProvisionProgress
+	if in.Resume != nil {
+		p = *in.Resume
+	}
+	started := time.Now()
 	if activity.HasHeartbeatDetails(ctx) {
 		if err := activity.GetHeartbeatDetails(ctx, &p); err != nil {
 			p = ProvisionProgress{}
@@ -76,17 +83,24 @@ func (a *Activities) ProvisionStep(ctx context.Context, in ProvisionInput) (Prov
 		}
 		p.Cursor = page[len(page)-1].ID
 		activity.RecordHeartbeat(ctx, p)
+		if in.PageBudget > 0 && time.Since(started) >= in.PageBudget {
+			return errPageBudget
+		}
 		return ctx.Err()
 	})
-	if err != nil {
+	more := errors.Is(err, errPageBudget)
+	if err != nil && !more {
 		return ProvisionResult{}, err
 	}
 	totals, err := a.provisionTotals(ctx, in.MigrationID)
 	if err != nil {
 		return ProvisionResult{}, err
 	}
-	return ProvisionResult{ProvisionProgress: p, Totals: totals}, nil
+	return ProvisionResult{ProvisionProgress: p, Totals: totals, More: more}, nil
 }
+
+// errPageBudget ends a directory scan whose call has used its page budget.
+var errPageBudget = errors.New("page budget used")
 
 // provisionAllowList provisions the allow-listed users the directory holds,
 // deny list or not (allow wins), and counts the ones it does not hold.
@@ -127,6 +141,7 @@ func (a *Activities) provisionUsers(ctx context.Context, migrationID string, use
 		}
 		for _, o := range outs {
 			p.Done.add(o)
+			provisioned.WithLabelValues(migrationID, o.status).Inc()
 		}
 	}
 	return nil

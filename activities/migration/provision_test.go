@@ -317,3 +317,40 @@ func must(t *testing.T, err error) {
 		t.Fatal(err)
 	}
 }
+
+// With a page budget a call stops at the first page end after it; calls
+// that go on from the returned progress provision everyone exactly once
+// and end with the counts of one whole call.
+func TestProvisionStepInPages(t *testing.T) {
+	f := newFixture(t)
+	p := newPopulation(f)
+	in := ProvisionInput{Cohort: p.cohort, PageBudget: time.Nanosecond}
+	var res ProvisionResult
+	calls := 0
+	for {
+		res = ProvisionResult{} // an omitted "more" must not keep the last call's
+		must(t, f.exec(f.env(), ProvisionStepName, in, &res))
+		calls++
+		if !res.More {
+			break
+		}
+		if res.Totals.Registered != res.Done.Registered {
+			t.Fatalf("call %d: totals %+v, done %+v", calls, res.Totals, res.Done)
+		}
+		if calls > 20 {
+			t.Fatalf("still more after %d calls: %+v", calls, res.ProvisionProgress)
+		}
+		progress := res.ProvisionProgress
+		in.Resume = &progress
+	}
+	// 604 users in pages of 50: 13 pages, and one more call finds the end.
+	if calls < 13 {
+		t.Fatalf("%d calls for 13 pages", calls)
+	}
+	if res.Done.Registered != int64(len(p.want)) || res.Scanned != int64(len(p.ids)) || res.CohortSize != p.onOpenIMTo || res.Skipped != 0 {
+		t.Fatalf("after %d calls: %+v", calls, res)
+	}
+	if n := f.sim.Counters().Users; n != len(p.want) {
+		t.Fatalf("OpenIM holds %d users, want %d", n, len(p.want))
+	}
+}

@@ -59,6 +59,7 @@ func (a *Activities) FlipRouting(ctx context.Context, in FlipInput) (FlipResult,
 	if err := a.cfg.Redis.Publish(ctx, PublishChannel, payload).Err(); err != nil {
 		return FlipResult{}, fmt.Errorf("publish %s: %w", PublishChannel, err)
 	}
+	routingPercent.WithLabelValues(in.MigrationID).Set(ann.Percent)
 	return FlipResult{Revision: ann.Revision, BucketThreshold: ann.BucketThreshold, Changed: changed}, nil
 }
 

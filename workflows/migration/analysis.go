@@ -9,7 +9,7 @@ import (
 )
 
 func (m *migration) startAnalysis(ctx workflow.Context) {
-	in := migact.AnalyzeInput{Cohort: m.cohort(), SampleSize: m.plan.Analysis.SampleSize}
+	in := migact.AnalyzeInput{Cohort: m.cohort(), SampleSize: m.plan.Analysis.SampleSize, Step: m.st.Step}
 	m.start(ctx, analyzeOptions, true, migact.AnalyzeName, "analyse "+m.stepLabel(), in, m.analysed)
 }
 

@@ -116,6 +116,9 @@ type Carried struct {
 	// LastAnalysisPassed says the bake's latest analysis passed: a bake
 	// ends only on one.
 	LastAnalysisPassed bool `json:"lastAnalysisPassed"`
+	// ProvisionResume is where the current step's provisioning goes on
+	// (paged provisioning: the last call used its page budget).
+	ProvisionResume *migact.ProvisionProgress `json:"provisionResume,omitempty"`
 }
 
 // Routing is the routing row as the last flip left it.

@@ -24,9 +24,12 @@ func (m *migration) settle(ctx workflow.Context) {
 func (m *migration) advance(ctx workflow.Context) bool {
 	switch m.st.State {
 	case StateProvisioning:
-		if m.st.StepProvisioned {
+		switch {
+		case m.st.StepProvisioned:
 			m.startStepFlip(ctx)
-		} else {
+		case m.st.ProvisionResume != nil && m.shouldContinueAsNew(ctx):
+			return false // between pages: the next run goes on from the cursor
+		default:
 			m.startProvision(ctx)
 		}
 		return true
@@ -51,6 +54,7 @@ func (m *migration) enterStep(ctx workflow.Context, i, from int, note string) {
 	m.st.TargetPercent = m.plan.Steps[i].Percent
 	m.st.ProvisionFrom = from
 	m.st.StepProvisioned = false
+	m.st.ProvisionResume = nil
 	m.st.StepStartedAt = workflow.Now(ctx)
 	m.enter(ctx, StateProvisioning, deadlines{}, note)
 }
@@ -67,10 +71,21 @@ func (m *migration) cohort() migact.Cohort {
 	}
 }
 
+// startProvision provisions the step's users in calls of about
+// provisionPage each, so the counts in the status and the UI rise during
+// the step (docs/migration.md §4). Runs recorded before provisioned a step
+// in one call.
 func (m *migration) startProvision(ctx workflow.Context) {
 	in := migact.ProvisionInput{Cohort: m.cohort(), Step: m.st.Step}
+	if workflow.GetVersion(ctx, "provision-pages", workflow.DefaultVersion, 1) == 1 {
+		in.PageBudget, in.Resume = provisionPage, m.st.ProvisionResume
+	}
 	m.start(ctx, provisionOptions, true, migact.ProvisionStepName, "provision "+m.stepLabel(), in, m.provisioned)
 }
+
+// provisionPage is how long one provisioning call runs before it reports:
+// how stale the live counts may be, and a few history events per page.
+const provisionPage = 5 * time.Second
 
 // provisioned records the outcome and holds the flip back when too many
 // users could not be provisioned: they would be routed to an OpenIM that
@@ -88,6 +103,11 @@ func (m *migration) provisioned(ctx workflow.Context, f workflow.Future) {
 	}
 	p.LastRun = &ProvisionRun{Step: m.st.Step, At: workflow.Now(ctx), Scanned: res.Scanned,
 		Selected: res.Selected, Skipped: res.Skipped, Done: res.Done}
+	if res.More {
+		m.st.ProvisionResume = &res.ProvisionProgress
+		return
+	}
+	m.st.ProvisionResume = nil
 	m.st.CohortSizes[m.st.Step] = res.CohortSize
 	m.st.AllowFound = res.AllowFound
 	if ratio, total := errorRatio(res.Totals); ratio > m.plan.Analysis.MaxProvisionErrorRatio {
