@@ -8,6 +8,7 @@ import (
 
 	migact "github.com/imshift/imshift/activities/migration"
 	"github.com/imshift/imshift/internal/cohort"
+	"github.com/imshift/imshift/internal/field"
 )
 
 // Plan is the workflow input, as an operator writes it (docs/migration.md).
@@ -64,27 +65,15 @@ var migrationIDPattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$`)
 // fails with when its plan is refused; the message names the field.
 const ErrInvalidPlan = "InvalidPlan"
 
-// PlanError names the field of a plan that is wrong.
-type PlanError struct {
-	Field   string
-	Problem string
-}
-
-func (e *PlanError) Error() string { return e.Field + ": " + e.Problem }
-
-func planErr(field, format string, args ...any) error {
-	return &PlanError{Field: field, Problem: fmt.Sprintf(format, args...)}
-}
-
-// Validate returns the first problem of p as a *PlanError naming its field,
+// Validate returns the first problem of p as a *field.Error naming its field,
 // or nil. The workflow runs it before any side effect; the starter runs it
 // before starting anything.
 func Validate(p Plan) error {
 	if p.Continued != nil {
-		return planErr("continued", "is set by the workflow itself on continue-as-new; leave it out")
+		return field.Errorf("continued", "is set by the workflow itself on continue-as-new; leave it out")
 	}
 	if !migrationIDPattern.MatchString(p.MigrationID) {
-		return planErr("migrationId", "must be 1-64 letters, digits, '.', '_' or '-', starting with a letter or digit")
+		return field.Errorf("migrationId", "must be 1-64 letters, digits, '.', '_' or '-', starting with a letter or digit")
 	}
 	if err := validateSteps(p.Steps); err != nil {
 		return err
@@ -101,47 +90,47 @@ func Validate(p Plan) error {
 		return err
 	}
 	if p.OnFailure != "" && p.OnFailure != OnFailureRollback && p.OnFailure != OnFailurePause {
-		return planErr("onFailure", "must be %q or %q, not %q", OnFailureRollback, OnFailurePause, p.OnFailure)
+		return field.Errorf("onFailure", "must be %q or %q, not %q", OnFailureRollback, OnFailurePause, p.OnFailure)
 	}
 	if p.Decommission && p.Steps[len(p.Steps)-1].Percent != 100 {
-		return planErr("decommission", "needs the last step at 100 percent (it is %v)", p.Steps[len(p.Steps)-1].Percent)
+		return field.Errorf("decommission", "needs the last step at 100 percent (it is %v)", p.Steps[len(p.Steps)-1].Percent)
 	}
 	return nil
 }
 
 func validateSteps(steps []Step) error {
 	if len(steps) == 0 {
-		return planErr("steps", "must hold at least one step")
+		return field.Errorf("steps", "must hold at least one step")
 	}
 	if len(steps) > MaxSteps {
-		return planErr("steps", "must hold at most %d steps", MaxSteps)
+		return field.Errorf("steps", "must hold at most %d steps", MaxSteps)
 	}
 	for i, s := range steps {
-		field := fmt.Sprintf("steps[%d]", i)
+		at := fmt.Sprintf("steps[%d]", i)
 		switch {
 		case math.IsNaN(s.Percent) || s.Percent <= 0 || s.Percent > 100:
-			return planErr(field+".percent", "must be greater than 0 and at most 100 (it is %v)", s.Percent)
+			return field.Errorf(at+".percent", "must be greater than 0 and at most 100 (it is %v)", s.Percent)
 		case cohort.Threshold(s.Percent) == 0:
-			return planErr(field+".percent", "must be at least 0.01 (one bucket)")
+			return field.Errorf(at+".percent", "must be at least 0.01 (one bucket)")
 		case i > 0 && s.Percent <= steps[i-1].Percent:
-			return planErr(field+".percent", "must be greater than steps[%d].percent (%v)", i-1, steps[i-1].Percent)
+			return field.Errorf(at+".percent", "must be greater than steps[%d].percent (%v)", i-1, steps[i-1].Percent)
 		case i > 0 && cohort.Threshold(s.Percent) == cohort.Threshold(steps[i-1].Percent):
-			return planErr(field+".percent", "moves no bucket beyond steps[%d].percent (%v); percents count in steps of 0.01", i-1, steps[i-1].Percent)
+			return field.Errorf(at+".percent", "moves no bucket beyond steps[%d].percent (%v); percents count in steps of 0.01", i-1, steps[i-1].Percent)
 		}
 		if _, err := parseDuration(s.Bake, true); err != nil {
-			return planErr(field+".bake", "%v", err)
+			return field.Errorf(at+".bake", "%v", err)
 		}
 	}
 	return nil
 }
 
-func validateUsers(field string, ids []string) error {
+func validateUsers(list string, ids []string) error {
 	if len(ids) > MaxListUsers {
-		return planErr(field, "must hold at most %d users", MaxListUsers)
+		return field.Errorf(list, "must hold at most %d users", MaxListUsers)
 	}
 	for i, id := range ids {
 		if err := migact.CheckLegacyUserID(id); err != nil {
-			return planErr(fmt.Sprintf("%s[%d]", field, i), "user id %v", err)
+			return field.Errorf(fmt.Sprintf("%s[%d]", list, i), "user id %v", err)
 		}
 	}
 	return nil
@@ -149,10 +138,10 @@ func validateUsers(field string, ids []string) error {
 
 func validateAnalysis(a Analysis) error {
 	if _, err := parseDuration(a.Interval, false); err != nil {
-		return planErr("analysis.interval", "%v", err)
+		return field.Errorf("analysis.interval", "%v", err)
 	}
 	if a.SampleSize < 1 || a.SampleSize > MaxSampleSize {
-		return planErr("analysis.sampleSize", "must be between 1 and %d (it is %d)", MaxSampleSize, a.SampleSize)
+		return field.Errorf("analysis.sampleSize", "must be between 1 and %d (it is %d)", MaxSampleSize, a.SampleSize)
 	}
 	for _, r := range []struct {
 		name  string
@@ -163,14 +152,14 @@ func validateAnalysis(a Analysis) error {
 		{"maxProvisionErrorRatio", a.MaxProvisionErrorRatio},
 	} {
 		if math.IsNaN(r.value) || r.value < 0 || r.value > 1 {
-			return planErr("analysis."+r.name, "must be a ratio between 0 and 1 (it is %v)", r.value)
+			return field.Errorf("analysis."+r.name, "must be a ratio between 0 and 1 (it is %v)", r.value)
 		}
 	}
 	if a.FailureLimit < 0 {
-		return planErr("analysis.failureLimit", "must be 0 or more (it is %d)", a.FailureLimit)
+		return field.Errorf("analysis.failureLimit", "must be 0 or more (it is %d)", a.FailureLimit)
 	}
 	if a.ConsecutiveErrorLimit < 0 {
-		return planErr("analysis.consecutiveErrorLimit", "must be 0 or more (it is %d)", a.ConsecutiveErrorLimit)
+		return field.Errorf("analysis.consecutiveErrorLimit", "must be 0 or more (it is %d)", a.ConsecutiveErrorLimit)
 	}
 	return nil
 }

@@ -7,6 +7,8 @@ import (
 	"os"
 	"strings"
 	"testing"
+
+	"github.com/imshift/imshift/internal/field"
 )
 
 func TestValidateNamesTheField(t *testing.T) {
@@ -45,7 +47,7 @@ func TestValidateNamesTheField(t *testing.T) {
 			p := basePlan()
 			c.change(&p)
 			err := Validate(p)
-			var pe *PlanError
+			var pe *field.Error
 			if !errors.As(err, &pe) || !strings.HasPrefix(err.Error(), c.want) {
 				t.Fatalf("got %v, want prefix %q", err, c.want)
 			}
