@@ -9,6 +9,8 @@ import (
 	"path/filepath"
 	"strconv"
 	"time"
+
+	"github.com/imshift/imshift/testbed/bench/procstat"
 )
 
 // proc is a child process of the bench.
@@ -37,14 +39,7 @@ func (p *proc) pid() string { return strconv.Itoa(p.cmd.Process.Pid) }
 // stop ends the process (SIGTERM, then SIGKILL after 10 s).
 func (p *proc) stop() {
 	_ = p.cmd.Process.Signal(os.Interrupt)
-	done := make(chan struct{})
-	go func() { _ = p.cmd.Wait(); close(done) }()
-	select {
-	case <-done:
-	case <-time.After(10 * time.Second):
-		_ = p.cmd.Process.Kill()
-		<-done
-	}
+	procstat.AwaitStop(p.cmd, 10*time.Second)
 }
 
 // build compiles the module's commands into dir.

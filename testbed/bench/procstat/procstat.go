@@ -1,5 +1,6 @@
 // Package procstat reads what the benchmarks report about a process from
-// Linux's /proc: its peak resident set size.
+// Linux's /proc (its peak resident set size), and stops the benchmarks'
+// child processes.
 package procstat
 
 import (

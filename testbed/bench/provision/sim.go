@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/imshift/imshift/testbed/bench/procstat"
 	"github.com/imshift/imshift/testbed/simulator/openimsim"
 )
 
@@ -76,14 +77,7 @@ func startChild(latency time.Duration) (*child, error) {
 
 func (c *child) stop() {
 	_ = c.stdin.Close()
-	done := make(chan struct{})
-	go func() { _ = c.cmd.Wait(); close(done) }()
-	select {
-	case <-done:
-	case <-time.After(10 * time.Second):
-		_ = c.cmd.Process.Kill()
-		<-done
-	}
+	procstat.AwaitStop(c.cmd, 10*time.Second)
 }
 
 // simCounters reads the simulator's summary counters.
