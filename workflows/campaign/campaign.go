@@ -1,6 +1,7 @@
 package campaign
 
 import (
+	"encoding/json"
 	"time"
 
 	"go.temporal.io/sdk/temporal"
@@ -92,12 +93,17 @@ var (
 )
 
 // PushCampaign sends a campaign to its audience; see docs/campaigns.md.
-func PushCampaign(ctx workflow.Context, in Campaign) (Progress, error) {
-	return runCampaign(ctx, in, DefaultTuning)
+// The campaign arrives as raw JSON (the same payload a typed Campaign
+// decoded from, so recorded histories replay) and is decoded strictly: an
+// unknown field or a wrong type fails the run at once with InvalidInput
+// naming the field, whichever path started it (UI, temporal CLI, starter,
+// schedule).
+func PushCampaign(ctx workflow.Context, input json.RawMessage) (Progress, error) {
+	return runCampaign(ctx, input, DefaultTuning)
 }
 
-func runCampaign(ctx workflow.Context, in Campaign, t Tuning) (Progress, error) {
-	c, err := newCampaignRun(ctx, in, t)
+func runCampaign(ctx workflow.Context, input json.RawMessage, t Tuning) (Progress, error) {
+	c, err := newCampaignRun(ctx, input, t)
 	if err != nil {
 		return Progress{}, err
 	}

@@ -1,6 +1,8 @@
 package campaign
 
 import (
+	"encoding/json"
+
 	"go.temporal.io/sdk/worker"
 	"go.temporal.io/sdk/workflow"
 
@@ -12,7 +14,7 @@ import (
 func Register(r worker.Registry, acts *campaignact.Activities, t Tuning) {
 	wf := PushCampaign
 	if t != DefaultTuning {
-		wf = func(ctx workflow.Context, in Campaign) (Progress, error) { return runCampaign(ctx, in, t) }
+		wf = func(ctx workflow.Context, in json.RawMessage) (Progress, error) { return runCampaign(ctx, in, t) }
 	}
 	r.RegisterWorkflowWithOptions(wf, workflow.RegisterOptions{
 		Name: PushCampaignName,

@@ -1,6 +1,7 @@
 package campaign
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 
@@ -39,11 +40,13 @@ type pageCall struct {
 	f   workflow.Future
 }
 
-// newCampaignRun validates the input (deriving a scheduled run's campaign
-// id first), registers the progress query and the signals, and sets the
-// search attributes. Invalid input fails the workflow at once, naming the
-// field, before anything is read or sent.
-func newCampaignRun(ctx workflow.Context, in Campaign, t Tuning) (*campaignRun, error) {
+// newCampaignRun decodes and validates the input (deriving a scheduled
+// run's campaign id first) and checks the workflow id, registers the
+// progress query and the signals, and sets the search attributes. Bad input
+// fails the workflow at once, naming the field, before anything is read or
+// sent.
+func newCampaignRun(ctx workflow.Context, input json.RawMessage, t Tuning) (*campaignRun, error) {
+	in, decodeErr := decodeCampaign(input)
 	r := &campaignRun{spec: in.Spec, tuning: t, active: CampaignRunning}
 	if in.Continuation != nil {
 		r.Continuation = *in.Continuation
@@ -51,9 +54,12 @@ func newCampaignRun(ctx workflow.Context, in Campaign, t Tuning) (*campaignRun, 
 	} else {
 		r.spec.CampaignID = scheduledCampaignID(ctx, in.CampaignID)
 		r.State, r.Pass, r.StartedAt = CampaignPreparing, campaignact.PassMain, workflow.Now(ctx)
+		// Runs recorded before run ownership read their input leniently,
+		// and neither check their id, claim nor release.
+		r.Owns = workflow.GetVersion(ctx, "run-ownership", workflow.DefaultVersion, 1) == 1
 	}
 	r.notes.last = r.State
-	if fe := r.spec.Validate(); fe != nil {
+	if fe := r.refuseInput(ctx, in, decodeErr); fe != nil {
 		return nil, temporal.NewNonRetryableApplicationError("invalid campaign input: "+fe.Error(), workflows.ErrInvalidInput, nil, fe.Field)
 	}
 	r.logger = log.With(workflow.GetLogger(ctx), "campaignId", r.spec.CampaignID)
@@ -76,7 +82,13 @@ func newCampaignRun(ctx workflow.Context, in Campaign, t Tuning) (*campaignRun, 
 // deferred pass whenever quiet hours end, until nothing is left.
 func (r *campaignRun) run(ctx workflow.Context) (Progress, error) {
 	if r.State == CampaignPreparing {
+		if err := r.claim(ctx); err != nil {
+			return r.progress(), err
+		}
 		if done, err := r.prepare(ctx); done || err != nil {
+			if done {
+				r.release(ctx)
+			}
 			return r.progress(), err
 		}
 	}
@@ -164,6 +176,7 @@ func (r *campaignRun) finish(ctx workflow.Context) (Progress, error) {
 	if err := workflow.Await(ctx, func() bool { return workflow.AllHandlersFinished(ctx) }); err != nil {
 		return r.progress(), err
 	}
+	r.release(ctx)
 	p := r.progress()
 	r.logger.Info("campaign ends", "state", p.State, "sent", p.Sent, "pruned", p.Pruned, "failed", p.FailedTotal)
 	if r.State == CampaignFailed {

@@ -30,16 +30,39 @@ const ScheduledTimeFormat = time.RFC3339
 // by campaign id, so a retried run, a backfill or a second trigger for the
 // same scheduled time sends nothing twice. Other runs keep the id as given.
 func scheduledCampaignID(ctx workflow.Context, given string) string {
-	sa := workflow.GetTypedSearchAttributes(ctx)
-	by, ok := sa.GetKeyword(scheduledByKey)
-	at, okAt := sa.GetTime(scheduledStartKey)
-	if !ok || !okAt {
+	by, at, ok := scheduledBy(ctx)
+	if !ok {
 		return given
 	}
 	if given == "" {
 		given = by
 	}
-	return given + "-" + at.UTC().Format(ScheduledTimeFormat)
+	return given + "-" + at
+}
+
+// canonicalWorkflowID is the one workflow id a new run of this input may
+// have: campaign-<campaignId>; for a run a schedule started, the id the
+// schedule gives its runs: its action's id, campaign-<schedule id>
+// (ScheduleOptions), and "-<scheduled time>", which Temporal appends.
+func canonicalWorkflowID(ctx workflow.Context, given string) string {
+	by, at, ok := scheduledBy(ctx)
+	if !ok {
+		return CampaignWorkflowID(given)
+	}
+	return CampaignWorkflowID(by) + "-" + at
+}
+
+// scheduledBy is the schedule that started this run and the run's scheduled
+// time as Temporal writes it into the run's workflow id; ok is false for a
+// run no schedule started.
+func scheduledBy(ctx workflow.Context) (by, at string, ok bool) {
+	sa := workflow.GetTypedSearchAttributes(ctx)
+	by, ok = sa.GetKeyword(scheduledByKey)
+	t, okAt := sa.GetTime(scheduledStartKey)
+	if !ok || !okAt {
+		return "", "", false
+	}
+	return by, t.UTC().Format(ScheduledTimeFormat), true
 }
 
 // CampaignWorkflowID is the workflow id of a campaign: "campaign-" and its id.

@@ -43,6 +43,10 @@ type Continuation struct {
 	Pushes       int64       `json:"pushes"`
 	StartedAt    time.Time   `json:"startedAt"`
 	Runs         int         `json:"runs"`
+	// Owns: this run chain checked its workflow id and input strictly,
+	// claimed the campaign (docs/ownership.md) and releases it at the end.
+	// False for chains started before run ownership, which must replay.
+	Owns bool `json:"owns,omitempty"`
 }
 
 // Progress is the answer of the progress query and the workflow's result.

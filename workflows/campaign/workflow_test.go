@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/mock"
+	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/converter"
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/testsuite"
@@ -17,6 +18,7 @@ import (
 	campaignact "github.com/imshift/imshift/activities/campaign"
 	"github.com/imshift/imshift/activities/delivery"
 	notifyact "github.com/imshift/imshift/activities/notify"
+	"github.com/imshift/imshift/activities/ownership"
 	"github.com/imshift/imshift/workflows"
 	"github.com/imshift/imshift/workflows/campaign"
 	"github.com/imshift/imshift/workflows/notify"
@@ -36,6 +38,7 @@ type audience struct {
 	deferred map[int64]bool
 	stops    []string // stop flag values in order
 	notices  []notifyact.Event
+	released []string // final states released, in order
 	// page, when set, decides a main-pass page's result instead.
 	page func(in campaignact.PageInput) (campaignact.PageResult, bool)
 }
@@ -152,6 +155,14 @@ func (a *audience) transitions() []string {
 	return out
 }
 
+// release records the state a run released the campaign in.
+func (a *audience) release(_ context.Context, in ownership.ReleaseInput) error {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.released = append(a.released, in.FinalState)
+	return nil
+}
+
 func (a *audience) stopFlags() []string {
 	a.mu.Lock()
 	defer a.mu.Unlock()
@@ -164,12 +175,18 @@ func suiteEnv(t *testing.T, a *audience, tuning campaign.Tuning) *testsuite.Test
 	var s testsuite.WorkflowTestSuite
 	env := s.NewTestWorkflowEnvironment()
 	campaign.Register(env, campaignact.New(campaignact.Config{}), tuning)
+	ownership.New(nil, nil).Register(env)
 	env.RegisterWorkflowWithOptions(a.notification, workflow.RegisterOptions{Name: notify.WorkflowName})
 	env.OnActivity(campaignact.PrepareName, mock.Anything, mock.Anything).Return(a.prepare)
 	env.OnActivity(campaignact.PlanName, mock.Anything, mock.Anything).Return(a.plan)
 	env.OnActivity(campaignact.SendPageName, mock.Anything, mock.Anything).After(time.Second).Return(a.sendPage)
 	env.OnActivity(campaignact.StopName, mock.Anything, mock.Anything).Return(a.stop)
 	env.OnActivity(campaignact.TallyName, mock.Anything, mock.Anything).Return(a.tally)
+	// Run ownership is tested on PostgreSQL (activities/ownership, the e2e
+	// tests); here every claim is granted and every release recorded.
+	env.OnActivity(ownership.ClaimName, mock.Anything, mock.Anything).Return(ownership.ClaimResult{}, nil)
+	env.OnActivity(ownership.ReleaseName, mock.Anything, mock.Anything).Return(a.release)
+	env.SetStartWorkflowOptions(client.StartWorkflowOptions{ID: campaign.CampaignWorkflowID(testCampaign().CampaignID)})
 	return env
 }
 
@@ -425,5 +442,98 @@ func TestCampaignWaitsForQuietHoursThenSendsDeferred(t *testing.T) {
 	}
 	if p.State != campaign.CampaignCompleted || p.Sent != 20 || p.Deferred != 0 {
 		t.Errorf("result = %+v", p)
+	}
+}
+
+// A run claims its campaign first thing and releases it in its final state;
+// a continued run neither claims again nor forgets that it owns.
+func TestCampaignClaimsFirstAndReleasesAtTheEnd(t *testing.T) {
+	a := newAudience(100)
+	tuning := smallTuning
+	tuning.PagesPerRun = 3
+	env := suiteEnv(t, a, tuning)
+	env.ExecuteWorkflow(campaign.PushCampaignName, testCampaign())
+	var can *workflow.ContinueAsNewError
+	if err := env.GetWorkflowError(); !errors.As(err, &can) {
+		t.Fatalf("error = %v, want continue-as-new", err)
+	}
+	env.AssertNumberOfCalls(t, ownership.ClaimName, 1)
+	env.AssertNotCalled(t, ownership.ReleaseName, mock.Anything, mock.Anything)
+	var next campaign.Campaign
+	if err := converter.GetDefaultDataConverter().FromPayloads(can.Input, &next); err != nil {
+		t.Fatal(err)
+	}
+	if next.Continuation == nil || !next.Continuation.Owns {
+		t.Fatalf("continuation %+v does not carry the claim", next.Continuation)
+	}
+	env2 := suiteEnv(t, a, smallTuning)
+	env2.ExecuteWorkflow(campaign.PushCampaignName, next)
+	if p := result(t, env2); p.State != campaign.CampaignCompleted {
+		t.Fatalf("second run: %+v", p)
+	}
+	env2.AssertNotCalled(t, ownership.ClaimName, mock.Anything, mock.Anything)
+	if len(a.released) != 1 || a.released[0] != campaign.CampaignCompleted {
+		t.Errorf("released %q, want [completed]", a.released)
+	}
+}
+
+// A refused claim (another run owns the campaign) fails the run before the
+// audience is read.
+func TestCampaignRefusedClaimReadsNothing(t *testing.T) {
+	a := newAudience(10)
+	var s testsuite.WorkflowTestSuite
+	env := s.NewTestWorkflowEnvironment()
+	campaign.Register(env, campaignact.New(campaignact.Config{}), smallTuning)
+	ownership.New(nil, nil).Register(env)
+	env.OnActivity(ownership.ClaimName, mock.Anything, mock.Anything).Return(ownership.ClaimResult{},
+		temporal.NewNonRetryableApplicationError("campaign unit is owned by the live run of workflow campaign-other",
+			ownership.ErrAlreadyOwned, nil))
+	env.OnActivity(campaignact.PrepareName, mock.Anything, mock.Anything).Return(a.prepare)
+	env.SetStartWorkflowOptions(client.StartWorkflowOptions{ID: "campaign-unit"})
+	env.ExecuteWorkflow(campaign.PushCampaignName, testCampaign())
+	var appErr *temporal.ApplicationError
+	if err := env.GetWorkflowError(); !errors.As(err, &appErr) || appErr.Type() != ownership.ErrAlreadyOwned ||
+		!strings.Contains(err.Error(), "campaign-other") {
+		t.Fatalf("error = %v, want AlreadyOwned naming campaign-other", err)
+	}
+	env.AssertNotCalled(t, campaignact.PrepareName, mock.Anything, mock.Anything)
+}
+
+// Bad input in every form the UI or the CLI lets through fails the run at
+// once, naming the field (or the expected workflow id), before the claim.
+func TestCampaignRefusesInputTheCLILetsThrough(t *testing.T) {
+	valid := map[string]any{"campaignId": "unit", "category": "marketing", "audience": map[string]any{"all": true},
+		"message": map[string]any{"title": "t", "body": "b"}}
+	with := func(k string, v any) map[string]any {
+		m := map[string]any{}
+		for k, v := range valid {
+			m[k] = v
+		}
+		m[k] = v
+		return m
+	}
+	for _, c := range []struct {
+		name, workflowID string
+		input            any
+		want             string
+	}{
+		{"misspelt field", "campaign-unit", with("quietHour", map[string]any{"start": "22:00"}), "quietHour: unknown field"},
+		{"wrong type", "campaign-unit", with("ratePerSecond", "10"), "ratePerSecond: must be a number"},
+		{"nested wrong type", "campaign-unit", with("audience", map[string]any{"all": "yes"}), "audience.all: must be true or false"},
+		{"another workflow id", "my-test", valid, `workflowId: must be "campaign-unit"`},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			env := suiteEnv(t, newAudience(5), smallTuning)
+			env.SetStartWorkflowOptions(client.StartWorkflowOptions{ID: c.workflowID})
+			env.ExecuteWorkflow(campaign.PushCampaignName, c.input)
+			var appErr *temporal.ApplicationError
+			err := env.GetWorkflowError()
+			if !errors.As(err, &appErr) || appErr.Type() != workflows.ErrInvalidInput || !appErr.NonRetryable() ||
+				!strings.Contains(err.Error(), c.want) {
+				t.Fatalf("error = %v, want a non-retryable InvalidInput naming %q", err, c.want)
+			}
+			env.AssertNotCalled(t, ownership.ClaimName, mock.Anything, mock.Anything)
+			env.AssertNotCalled(t, campaignact.PrepareName, mock.Anything, mock.Anything)
+		})
 	}
 }

@@ -3,6 +3,7 @@
 package sendpush
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
@@ -48,13 +49,17 @@ var deliverRetry = &temporal.RetryPolicy{
 // attemptTimeout bounds one delivery attempt; a hung attempt is retried.
 const attemptTimeout = 30 * time.Second
 
-// SendPush sends req to each of the user's valid devices once, retrying
-// devices with transient errors until the TTL (counted from the workflow's
-// start) passes. It completes with the per-device result unless devices
-// failed and none was reached; then it fails with the reason's type
-// (Credentials, BadMessage, TTLExpired) and the result as details.
-func SendPush(ctx workflow.Context, req SendPushRequest) (SendPushResult, error) {
-	if err := req.Validate(); err != nil {
+// SendPush sends the request to each of the user's valid devices once,
+// retrying devices with transient errors until the TTL (counted from the
+// workflow's start) passes. It completes with the per-device result unless
+// devices failed and none was reached; then it fails with the reason's type
+// (Credentials, BadMessage, TTLExpired) and the result as details. The
+// request arrives as raw JSON (the payload a typed SendPushRequest decoded
+// from, so recorded histories replay); bad input fails at once with
+// InvalidInput naming the field (acceptRequest).
+func SendPush(ctx workflow.Context, input json.RawMessage) (SendPushResult, error) {
+	req, err := acceptRequest(ctx, input)
+	if err != nil {
 		return SendPushResult{}, temporal.NewNonRetryableApplicationError(err.Error(), workflows.ErrInvalidInput, nil)
 	}
 	ttl, _ := req.ParseTTL()

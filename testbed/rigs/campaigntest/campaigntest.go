@@ -23,6 +23,7 @@ import (
 	campaignact "github.com/imshift/imshift/activities/campaign"
 	"github.com/imshift/imshift/activities/delivery"
 	notifyact "github.com/imshift/imshift/activities/notify"
+	"github.com/imshift/imshift/activities/ownership"
 	"github.com/imshift/imshift/internal/config"
 	"github.com/imshift/imshift/internal/registry"
 	"github.com/imshift/imshift/testbed/rigs/openimtest"
@@ -71,13 +72,14 @@ func New(t *testing.T) *Rig {
 }
 
 // NewWorker returns a worker (not started) with PushCampaign and its
-// activities, for a test that stops and starts workers itself.
+// activities (run ownership's too), for a test that stops and starts workers itself.
 func (r *Rig) NewWorker(tuning campaign.Tuning) worker.Worker {
 	w := worker.New(r.Temporal, r.TaskQueue, worker.Options{})
 	acts := campaignact.New(campaignact.Config{DB: r.DB, Redis: r.Redis, Senders: r.Senders,
 		ProviderRate: map[string]int{"fcm": 10000, "apns": 10000}, Retry: r.Retry, OnPruned: r.OpenIM.Pruner.Pruned})
 	campaign.Register(w, acts, tuning)
 	notify.Register(w, notifyact.New(config.Notify{}, nil)) // no webhooks: notifications just end
+	ownership.New(r.DB, r.Temporal).Register(w)
 	return w
 }
 
