@@ -26,6 +26,7 @@ func newMigrationCmd(a *app) *cobra.Command {
 	}
 	cmd.AddCommand(
 		migrationStartCmd(a),
+		migrationPlanCmd(),
 		migrationStatusCmd(a),
 		migrationSignalCmd(a, migration.SignalPause, "Hold the migration where it is; routing stays", "reason"),
 		migrationSignalCmd(a, migration.SignalResume, "Continue a paused migration", ""),

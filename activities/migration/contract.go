@@ -167,11 +167,18 @@ type CohortSizesInput struct {
 type CohortSizesResult struct {
 	DirectoryUsers int64   `json:"directoryUsers"`
 	PerStep        []int64 `json:"perStep"`
-	AllowFound     int64   `json:"allowFound"`
-	DenyFound      int64   `json:"denyFound"`
-	MappedIDs      int64   `json:"mappedIds"`
-	InvalidIDs     int64   `json:"invalidIds"`
-	Cursor         string  `json:"cursor"`
+	// Devices of the users each step adds (index i: users first on OpenIM
+	// at step i): FCM tokens provisioning will copy (the newest live one
+	// per platform), live APNs devices OpenIM cannot push to, and users
+	// whose live devices are all APNs.
+	NewFCMTokens     []int64 `json:"newFcmTokens,omitempty"`
+	NewAPNsDevices   []int64 `json:"newApnsDevices,omitempty"`
+	NewAPNsOnlyUsers []int64 `json:"newApnsOnlyUsers,omitempty"`
+	AllowFound       int64   `json:"allowFound"`
+	DenyFound        int64   `json:"denyFound"`
+	MappedIDs        int64   `json:"mappedIds"`
+	InvalidIDs       int64   `json:"invalidIds"`
+	Cursor           string  `json:"cursor"`
 }
 
 // DeletePresenceInput asks to delete the legacy presence keys (presence:*).

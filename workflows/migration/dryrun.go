@@ -11,10 +11,7 @@ import (
 // startDryRun counts each step's cohort in the directory; nothing is
 // registered, copied or flipped.
 func (m *migration) startDryRun(ctx workflow.Context) {
-	in := migact.CohortSizesInput{
-		MigrationID: m.plan.MigrationID, Thresholds: m.plan.thresholds(),
-		AllowUsers: m.plan.AllowUsers, DenyUsers: m.plan.DenyUsers,
-	}
+	in := ForecastInput(m.plan)
 	m.start(ctx, scanOptions, false, migact.CohortSizesName, "dry run: count each step's cohort", in, func(ctx workflow.Context, f workflow.Future) {
 		var res migact.CohortSizesResult
 		if err := f.Get(ctx, &res); err != nil {
