@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -14,7 +13,6 @@ import (
 	"go.temporal.io/api/serviceerror"
 
 	"github.com/imshift/imshift/workflows/migration"
-	"slices"
 )
 
 // newMigrationCmd groups the TrafficMigration verbs. Each is a plain signal
@@ -196,75 +194,6 @@ func sameLastEvent(after, before migration.Status) bool {
 	return a.At.Equal(b.At) && a.State == b.State && a.Note == b.Note
 }
 
-func migrationWatchCmd(a *app) *cobra.Command {
-	var every time.Duration
-	cmd := &cobra.Command{
-		Use:   "watch <migrationId>",
-		Short: "Print state, percent and analysis changes until the migration ends",
-		Args:  cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			out := cmd.OutOrStdout()
-			var seen watchMark
-			say := func(line string) { fmt.Fprintln(out, line) }
-			return follow(cmd.Context(), every, say, func(ctx context.Context) (bool, error) {
-				st, closed, err := a.migrationStatus(ctx, args[0])
-				if err != nil {
-					return false, err
-				}
-				seen = printChanges(out, st, seen)
-				if closed || st.State.Terminal() {
-					fmt.Fprintf(out, "migration %s ended: %s\n", st.MigrationID, st.State)
-					return true, nil
-				}
-				return false, nil
-			})
-		},
-	}
-	cmd.Flags().DurationVar(&every, "every", 2*time.Second, "refresh interval")
-	return cmd
-}
-
-// watchMark is what watch has printed already.
-type watchMark struct {
-	event, analysis, rejected time.Time
-}
-
-// printChanges prints the events, analyses and rejections newer than seen
-// as one stream in time order (steps 1-based), and returns the new mark.
-func printChanges(w io.Writer, st migration.Status, seen watchMark) watchMark {
-	type line struct {
-		at   time.Time
-		text string
-	}
-	var lines []line
-	next := seen
-	for _, e := range st.Events {
-		if e.At.After(seen.event) {
-			lines = append(lines, line{e.At, fmt.Sprintf("%-17s step %d  %6v%%  %s", e.State, e.Step+1, e.Percent, e.Note)})
-			next.event = e.At
-		}
-	}
-	for _, an := range st.Analyses {
-		if an.At.After(seen.analysis) {
-			lines = append(lines, line{an.At, fmt.Sprintf("analysis %-7s step %d  sampled %d  openim %d (%.2f)  legacy %d (%.2f)  prov.errors %.4f  %s",
-				an.Result, an.Step+1, an.Sampled, an.OpenIMOnline, an.OpenIMOnlineRatio,
-				an.LegacyOnline, an.LegacyOnlineRatio, an.ProvisionErrorRatio, strings.Join(append(an.Reasons, an.Error), " "))})
-			next.analysis = an.At
-		}
-	}
-	for _, r := range st.RejectedSignals {
-		if r.At.After(seen.rejected) {
-			lines = append(lines, line{r.At, fmt.Sprintf("rejected %s in %s: %s", r.Name, r.State, r.Reason)})
-			next.rejected = r.At
-		}
-	}
-	slices.SortStableFunc(lines, func(a, b line) int { return a.at.Compare(b.at) })
-	for _, l := range lines {
-		fmt.Fprintf(w, "%s  %s\n", l.at.Format(time.RFC3339), strings.TrimSpace(l.text))
-	}
-	return next
-}
-
 // migrationStatus returns the status and whether the workflow has closed: a
 // running one is queried, a completed one's result is its final status.
 func (a *app) migrationStatus(ctx context.Context, migrationID string) (migration.Status, bool, error) {
@@ -323,7 +252,7 @@ func printStatus(w io.Writer, st migration.Status, closed bool) {
 	if !closed && st.NextAction != "" {
 		when := ""
 		if st.NextActionAt != nil {
-			when = " at " + st.NextActionAt.Format(time.RFC3339)
+			when = " " + until(*st.NextActionAt, time.Now())
 		}
 		fmt.Fprintf(w, "next          %s%s\n", st.NextAction, when)
 	}

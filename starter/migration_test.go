@@ -143,7 +143,7 @@ func TestMigrationVerbsEndToEnd(t *testing.T) {
 	}
 	meta := temporalCLI(ctx, t, "workflow", "metadata", "--workflow-id", migration.WorkflowID(id), "-o", "json")
 	for _, want := range []string{`"currentDetails": "**awaiting_approval** · step 2 of 2 · routing at 100 % (revision 2)`,
-		"wait for promote to leave step 2", "- last analysis (step 2, ", "**passed**, OpenIM online ", "- provisioned: 200 registered"} {
+		"analyse the cohort again (step 2 waits for promote) at ", "- last analysis (step 2, ", "**passed**, OpenIM online ", "- provisioned: 200 registered"} {
 		if !strings.Contains(meta, want) {
 			t.Errorf("temporal workflow metadata: current details lack %q:\n%s", want, meta)
 		}
@@ -182,6 +182,15 @@ func TestMigrationVerbsEndToEnd(t *testing.T) {
 		if !strings.Contains(out, want) {
 			t.Fatalf("watch lacks %q: %v\n%s", want, err, out)
 		}
+	}
+	out, err = runMigrationCmd(ctx, a, "watch", id, "--json")
+	var last time.Time
+	for _, line := range strings.Split(strings.TrimSpace(out), "\n") {
+		var it watchItem
+		if json.Unmarshal([]byte(line), &it) != nil || it.At.Before(last) {
+			t.Fatalf("watch --json line %q out of order or not JSON: %v\n%s", line, err, out)
+		}
+		last = it.At
 	}
 	out, err = runMigrationCmd(ctx, a, "status", id, "--json")
 	var st migration.Status

@@ -391,7 +391,8 @@ func (m *migration) refreshNextAction() {
 			action, when = "analyse the cohort's health", st.NextAnalysisAt
 		}
 	case StateAwaitingApproval:
-		action, when = fmt.Sprintf("wait for promote to leave step %d (analyses go on)", st.Step+1), st.NextAnalysisAt
+		// The time is the next analysis's, not promote's: promote comes from a person.
+		action, when = fmt.Sprintf("analyse the cohort again (step %d waits for promote)", st.Step+1), st.NextAnalysisAt
 	case StatePaused:
 		action = "wait for resume or abort"
 	case StateRollingBack:
