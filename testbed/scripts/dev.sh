@@ -139,6 +139,8 @@ export IMSHIFT_DATABASE_URL='$IMSHIFT_DATABASE_URL'
 export IMSHIFT_REDIS_URL='$IMSHIFT_REDIS_URL'
 export IMSHIFT_API_TOKENS='$IMSHIFT_API_TOKENS'
 export IMSHIFT_CODEC_KEYS='$IMSHIFT_CODEC_KEYS'
+# The temporal CLI reads it (environment config): payloads print decoded.
+export TEMPORAL_CODEC_ENDPOINT=$codec
 ENV
 
 bin/worker setup
@@ -158,16 +160,16 @@ ready
   Device/push API http://127.0.0.1:8080   (Authorization: Bearer $IMSHIFT_API_TOKENS)
   Metrics, health http://127.0.0.1:9090/metrics  /healthz
   Codec server    $codec   (payloads are encrypted; the UI is started with it: Settings > Codec Server
-                  shows "$codec", no access token; the CLI needs --codec-endpoint $codec)
+                  shows "$codec", no access token; env.sh points the CLI at it: TEMPORAL_CODEC_ENDPOINT)
   Legacy clients  http://127.0.0.1:10080/stats   (POST /success-rate {"rate":0.2} makes a cohort fail)
   Logs            $state/*.log      Demo users: $DEMO_USERS in imshift.demo_users (demo_000001 ...), devices in imshift.devices
 
-Try, in another shell (bin/ on PATH, TEMPORAL_ADDRESS, IMSHIFT_DATABASE_URL, the API token, simulator settings):
+Try, in another shell (bin/ on PATH, TEMPORAL_ADDRESS, TEMPORAL_CODEC_ENDPOINT, IMSHIFT_DATABASE_URL, the API token, simulator settings):
   source $state/env.sh
   starter migration start -f examples/migration-demo.json
   starter migration watch demo
   temporal workflow signal --workflow-id migration-demo --name pause --input '{"reason":"looking"}'
-  temporal workflow query --workflow-id migration-demo --type status --codec-endpoint $codec
+  temporal workflow query --workflow-id migration-demo --type status -o json
   starter campaign start -f examples/campaign-demo.json
   starter campaign watch demo-sale
   curl -H "Authorization: Bearer \$IMSHIFT_API_TOKENS" -H "Content-Type: application/json" -d '{"userId":"demo_000002","category":"otp","title":"Code","body":"123456","ttl":"5m","idempotencyKey":"otp-1"}' http://127.0.0.1:8080/v1/push
