@@ -1,9 +1,12 @@
 # imshift: the two commands are `make dev` (run the demo) and `make test`.
 TEMPORAL_CLI_VERSION := v1.5.1
 HELM_VERSION := v3.19.0
+# The Temporal server release TEMPORAL_CLI_VERSION embeds (the CLI's go.mod).
+TEMPORAL_SERVER_VERSION := v1.29.1
+TEMPORAL_SERVER_DIR := bin/temporal-server-$(TEMPORAL_SERVER_VERSION)
 GO ?= go
 
-.PHONY: dev test test-deploy faults tools build bench bench-provision bench-presence bench-faults bench-sendpush
+.PHONY: dev test test-deploy test-cluster faults tools build bench bench-provision bench-presence bench-faults bench-sendpush
 
 ## dev: build, start Temporal (UI :8233), simulators, worker and a demo population
 dev: tools build
@@ -58,3 +61,22 @@ test-deploy: bin/helm
 # helm from the Go module proxy (compiles for 10+ minutes on a 2-core machine, once).
 bin/helm:
 	GOBIN=$(CURDIR)/bin $(GO) install helm.sh/helm/v3/cmd/helm@$(HELM_VERSION)
+
+## test-cluster: the production topology (docs/production.md): a Temporal server built from go.temporal.io/server on PostgreSQL, three worker processes, a 200 000-device campaign through a worker SIGKILL and a server restart
+test-cluster: $(TEMPORAL_SERVER_DIR)/.built
+	$(GO) vet -tags cluster ./testbed/cluster/
+	$(GO) test -tags cluster -count=1 -timeout 45m -v -run TestProductionTopology ./testbed/cluster/
+
+# The server, its SQL tool (temporal-sql-tool) and its PostgreSQL schema, from
+# the Go module proxy (the server module has no replace directives, so go
+# install builds it as released; 10-25 minutes once on a busy 2-core machine).
+$(TEMPORAL_SERVER_DIR)/.built:
+	GOBIN=$(CURDIR)/$(TEMPORAL_SERVER_DIR) $(GO) install go.temporal.io/server/cmd/server@$(TEMPORAL_SERVER_VERSION) \
+		go.temporal.io/server/cmd/tools/sql@$(TEMPORAL_SERVER_VERSION)
+	rm -rf $(TEMPORAL_SERVER_DIR)/schema && mkdir -p $(TEMPORAL_SERVER_DIR)/schema
+	# the SQL only: a copied version.go would be a package of this module to go list ./...
+	cp -R "$$($(GO) env GOMODCACHE)/go.temporal.io/server@$(TEMPORAL_SERVER_VERSION)/schema/postgresql/v12/temporal" \
+		"$$($(GO) env GOMODCACHE)/go.temporal.io/server@$(TEMPORAL_SERVER_VERSION)/schema/postgresql/v12/visibility" \
+		$(TEMPORAL_SERVER_DIR)/schema/
+	chmod -R u+w $(TEMPORAL_SERVER_DIR)/schema
+	touch $@

@@ -29,6 +29,7 @@ type Process struct {
 	Name string
 	Log  string // stdout and stderr
 	cmd  *exec.Cmd
+	done chan struct{} // closed once it has ended
 }
 
 // StartProcess runs bin with args in environment env (the whole environment,
@@ -36,7 +37,7 @@ type Process struct {
 // runs.
 func StartProcess(t testing.TB, name string, env []string, bin string, args ...string) *Process {
 	t.Helper()
-	p := &Process{Name: name, Log: filepath.Join(t.TempDir(), name+".log")}
+	p := &Process{Name: name, Log: filepath.Join(t.TempDir(), name+".log"), done: make(chan struct{})}
 	out, err := os.Create(p.Log)
 	if err != nil {
 		t.Fatal(err)
@@ -48,6 +49,10 @@ func StartProcess(t testing.TB, name string, env []string, bin string, args ...s
 	if err := p.cmd.Start(); err != nil {
 		t.Fatalf("testenv: start %s: %v", name, err)
 	}
+	go func() {
+		_ = p.cmd.Wait()
+		close(p.done)
+	}()
 	t.Cleanup(func() {
 		p.Kill()
 		if t.Failed() {
@@ -61,11 +66,22 @@ func StartProcess(t testing.TB, name string, env []string, bin string, args ...s
 // shutdown, no last heartbeat), and waits for it. Killing an ended process
 // does nothing.
 func (p *Process) Kill() {
-	if p.cmd.ProcessState != nil {
-		return
-	}
 	_ = p.cmd.Process.Signal(syscall.SIGKILL) // fails only if it already ended
-	_ = p.cmd.Wait()
+	<-p.done
+}
+
+// Pid is the process id (the Temporal SDK's default worker identity is
+// "<pid>@<host>@").
+func (p *Process) Pid() int { return p.cmd.Process.Pid }
+
+// Exited reports whether the process has ended (killed or on its own).
+func (p *Process) Exited() bool {
+	select {
+	case <-p.done:
+		return true
+	default:
+		return false
+	}
 }
 
 // Tail is the last n bytes of the process's output.
