@@ -53,7 +53,9 @@ func campaignStartCommand(a *app) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			run, err := tc.ExecuteWorkflow(cmd.Context(), campaign.StartCampaignOptions(c.CampaignID, a.taskQueue), campaign.PushCampaignName, c)
+			opts := campaign.StartCampaignOptions(c.CampaignID, a.taskQueue)
+			opts.StaticSummary = campaign.Summary(c) // the Temporal UI's list and page show it
+			run, err := tc.ExecuteWorkflow(cmd.Context(), opts, campaign.PushCampaignName, c)
 			var started *serviceerror.WorkflowExecutionAlreadyStarted
 			if errors.As(err, &started) {
 				return fmt.Errorf("campaign %s is already running", c.CampaignID)

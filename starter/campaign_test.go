@@ -107,6 +107,7 @@ func TestCampaignVerbsEndToEnd(t *testing.T) {
 		var p campaign.Progress
 		return err == nil && json.Unmarshal([]byte(out), &p) == nil && p.State == campaign.CampaignPaused
 	})
+	checkCampaignUI(ctx, t, "starter-verbs")
 	out, err = runCmd(ctx, a, "campaign", "status", "starter-verbs")
 	if err != nil || !strings.Contains(out, "state      paused") || !strings.Contains(out, "targeted   400 (apns 200, fcm 200)\n") ||
 		strings.Contains(out, "map[") {
@@ -136,6 +137,29 @@ func TestCampaignVerbsEndToEnd(t *testing.T) {
 	out, err = runCmd(ctx, a, "campaign", "watch", "starter-cancel", "--every", "200ms")
 	if err != nil || !strings.Contains(out, "cancelled") || !strings.Contains(out, "wrong segment") {
 		t.Errorf("watch after cancel: %v\n%s", err, out)
+	}
+}
+
+// checkCampaignUI reads what the Temporal UI shows of a paused campaign the
+// starter started: its summary (describe), its current details (metadata),
+// and the summaries of its activities and timers (show).
+func checkCampaignUI(ctx context.Context, t *testing.T, id string) {
+	t.Helper()
+	wf := campaign.CampaignWorkflowID(id)
+	checks := []struct{ verb, want string }{
+		{"describe", `"summary": "campaign ` + id + ` (marketing): all devices, 100/s, “Spring sale”"`},
+		{"metadata", `"currentDetails": "**paused** · `},
+		{"metadata", ` of 400 done (`},
+		{"metadata", `- reason: paused by an operator`},
+		{"show", "store the message, count the audience"},
+		{"show", "page 1 (main pass, devices "},
+		{"show", "raise the stop flag: paused"},
+		{"show", "read progress from the ledger"},
+	}
+	for _, c := range checks {
+		if out := temporalCLI(ctx, t, "workflow", c.verb, "--workflow-id", wf, "-o", "json"); !strings.Contains(out, c.want) {
+			t.Errorf("temporal workflow %s lacks %s:\n%s", c.verb, c.want, out)
+		}
 	}
 }
 
@@ -208,6 +232,10 @@ func TestScheduleVerbsEndToEnd(t *testing.T) {
 	out, err = runCmd(ctx, a, "campaign", "watch", campaignID, "--every", "200ms")
 	if err != nil || !strings.Contains(out, "100% completed") || !strings.Contains(out, "sent 20") {
 		t.Errorf("watch the triggered run: %v\n%s", err, out)
+	}
+	want := `"summary": "scheduled campaign ` + id + ` (marketing): all devices, “Spring sale”"`
+	if out := temporalCLI(ctx, t, "workflow", "describe", "--workflow-id", workflowID, "-o", "json"); !strings.Contains(out, want) {
+		t.Errorf("temporal workflow describe of the triggered run lacks %s:\n%s", want, out)
 	}
 	if _, err := runCmd(ctx, a, "schedule", "delete", id); err != nil {
 		t.Fatal(err)

@@ -81,6 +81,7 @@ func (a *Activities) Register(r worker.Registry) {
 	r.RegisterActivityWithOptions(a.SendPage, activity.RegisterOptions{Name: SendPageName})
 	r.RegisterActivityWithOptions(a.Stop, activity.RegisterOptions{Name: StopName})
 	r.RegisterActivityWithOptions(a.Tally, activity.RegisterOptions{Name: TallyName})
+	r.RegisterActivityWithOptions(a.LiveTally, activity.RegisterOptions{Name: LiveTallyName})
 }
 
 // PrepareInput starts (or dry-runs) a campaign.

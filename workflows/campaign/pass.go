@@ -49,7 +49,9 @@ func (r *campaignRun) sendPass(ctx workflow.Context) (passOutcome, error) {
 		if r.planning != nil {
 			sel.AddFuture(r.planning, func(f workflow.Future) { r.planDone(ctx, f) })
 		}
+		r.addRefresh(ctx, sel)
 		sel.Select(ctx)
+		r.publish(ctx)
 	}
 }
 
@@ -71,7 +73,8 @@ func (r *campaignRun) fill(ctx workflow.Context) {
 			CampaignID: r.spec.CampaignID, SpecHash: r.SpecHash, Pass: r.Pass, After: r.Cursor,
 			PageSize: r.tuning.PageSize, Pages: r.tuning.PlanPages, Cutoff: r.Cutoff,
 		}
-		r.planning = workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, shortOptions), campaignact.PlanName, in)
+		summary := fmt.Sprintf("plan %s-pass pages after device %d", r.Pass, r.Cursor)
+		r.planning = workflow.ExecuteActivity(summarized(ctx, shortOptions, summary), campaignact.PlanName, in)
 	}
 }
 
@@ -96,7 +99,9 @@ func (r *campaignRun) launch(ctx workflow.Context, rng PageRange) {
 		CampaignID: r.spec.CampaignID, SpecHash: r.SpecHash, Pass: r.Pass,
 		After: rng.After, Upto: rng.Upto, PageSize: r.tuning.PageSize, Cutoff: r.Cutoff,
 	}
-	f := workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, pageOptions), campaignact.SendPageName, in)
+	r.Pages++
+	summary := fmt.Sprintf("page %d (%s pass, devices %d to %d, up to %d)", r.Pages, r.Pass, rng.After+1, rng.Upto, r.tuning.PageSize)
+	f := workflow.ExecuteActivity(summarized(ctx, pageOptions, summary), campaignact.SendPageName, in)
 	r.inFlight = append(r.inFlight, &pageCall{rng: rng, f: f})
 	r.pages++
 }
@@ -118,7 +123,6 @@ func (r *campaignRun) pageDone(ctx workflow.Context, pc *pageCall) {
 		return
 	}
 	r.Pushes += res.Pushes
-	r.rate.observe(workflow.Now(ctx), r.Pushes)
 	r.book(pc.rng, res)
 	if res.Problem != nil {
 		r.onProblem(ctx, res.Problem)

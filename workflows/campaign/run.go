@@ -24,6 +24,7 @@ type campaignRun struct {
 	planErr  error
 	pages    int // pages launched in this run
 	rate     rateMeter
+	live     live
 	problems []campaignact.Problem
 	logger   log.Logger
 	notes    notifier
@@ -122,7 +123,11 @@ func (r *campaignRun) run(ctx workflow.Context) (Progress, error) {
 // dry run and for an empty audience, which complete at once.
 func (r *campaignRun) prepare(ctx workflow.Context) (bool, error) {
 	var res campaignact.PrepareResult
-	err := workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, shortOptions), campaignact.PrepareName,
+	summary := "store the message, count the audience"
+	if r.spec.DryRun {
+		summary = "dry run: count the audience, validate with the providers"
+	}
+	err := workflow.ExecuteActivity(summarized(ctx, shortOptions, summary), campaignact.PrepareName,
 		campaignact.PrepareInput{Spec: r.spec}).Get(ctx, &res)
 	if err != nil {
 		return false, err
@@ -144,12 +149,13 @@ func (r *campaignRun) prepare(ctx workflow.Context) (bool, error) {
 // tally replaces the counters by the ledger's exact figures.
 func (r *campaignRun) tally(ctx workflow.Context) error {
 	var res campaignact.TallyResult
-	err := workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, shortOptions), campaignact.TallyName,
+	err := workflow.ExecuteActivity(summarized(ctx, shortOptions, "count the ledger"), campaignact.TallyName,
 		r.spec.CampaignID).Get(ctx, &res)
 	if err != nil {
 		return err
 	}
 	r.Counts, r.Partial, r.NextDeferral = res.Counts, nil, res.NextDeferral
+	r.live.whole = nil // older than this tally
 	return nil
 }
 
@@ -204,13 +210,19 @@ func (r *campaignRun) setStop(ctx workflow.Context, reason string) error {
 		// Cancelled workflow: the flag must still reach the pages.
 		ctx, _ = workflow.NewDisconnectedContext(ctx)
 	}
-	return workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, shortOptions), campaignact.StopName,
+	summary := "raise the stop flag: " + reason
+	if reason == "" {
+		summary = "lower the stop flag"
+	}
+	return workflow.ExecuteActivity(summarized(ctx, shortOptions, summary), campaignact.StopName,
 		campaignact.StopInput{CampaignID: r.spec.CampaignID, Reason: reason}).Get(ctx, nil)
 }
 
 // upsertState publishes kind, state and campaign id as search attributes,
-// and a state change to the operators' webhooks.
+// the details to the Temporal UI, and a state change to the operators'
+// webhooks.
 func (r *campaignRun) upsertState(ctx workflow.Context) error {
+	r.publish(ctx)
 	err := workflow.UpsertTypedSearchAttributes(ctx,
 		workflows.KindKey.ValueSet("campaign"),
 		workflows.StateKey.ValueSet(r.State),

@@ -135,6 +135,7 @@ func ScheduleOptions(s CampaignSchedule) client.ScheduleOptions {
 			Args:                  []any{s.Campaign},
 			TaskQueue:             s.TaskQueue,
 			TypedSearchAttributes: campaignAttributes(s.ID),
+			StaticSummary:         ScheduleSummary(s.ID, s.Campaign),
 		},
 		Overlap:        enumspb.SCHEDULE_OVERLAP_POLICY_SKIP,
 		CatchupWindow:  scheduleCatchupWindow,

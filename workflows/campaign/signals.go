@@ -1,6 +1,8 @@
 package campaign
 
 import (
+	"fmt"
+
 	"go.temporal.io/sdk/workflow"
 
 	campaignact "github.com/imshift/imshift/activities/campaign"
@@ -123,7 +125,8 @@ func (r *campaignRun) waitForDeferrals(ctx workflow.Context) (bool, error) {
 	}
 	tctx, cancelTimer := workflow.WithCancel(ctx)
 	defer cancelTimer()
-	timer := workflow.NewTimer(tctx, max(0, r.NextDeferral.Sub(workflow.Now(ctx))))
+	summary := fmt.Sprintf("quiet hours until %s (%d deferred)", clock(r.NextDeferral), r.Counts.Deferred)
+	timer := workflow.NewTimerWithOptions(tctx, max(0, r.NextDeferral.Sub(workflow.Now(ctx))), workflow.TimerOptions{Summary: summary})
 	due := false
 	for !due || r.State != CampaignWaiting {
 		if r.stopping() {

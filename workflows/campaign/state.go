@@ -41,8 +41,11 @@ type Continuation struct {
 	Queue        []PageRange `json:"queue,omitempty"`
 	NextDeferral time.Time   `json:"nextDeferral,omitempty"`
 	Pushes       int64       `json:"pushes"`
-	StartedAt    time.Time   `json:"startedAt"`
-	Runs         int         `json:"runs"`
+	// Pages is how many page activities the campaign started, to number
+	// them in the Temporal UI.
+	Pages     int       `json:"pages,omitempty"`
+	StartedAt time.Time `json:"startedAt"`
+	Runs      int       `json:"runs"`
 	// Owns: this run chain checked its workflow id and input strictly,
 	// claimed the campaign (docs/ownership.md) and releases it at the end.
 	// False for chains started before run ownership, which must replay.
@@ -69,14 +72,18 @@ type Progress struct {
 	// Skipped devices left the registry while deferred.
 	Skipped   int64 `json:"skipped"`
 	Remaining int64 `json:"remaining"`
-	// Rate is acknowledged pushes per second over the last half minute.
+	// Rate is devices settled (sent, pruned, failed) per second between
+	// ledger reads over the last 10 s; 0 unless running.
 	Rate float64 `json:"rate"`
 	// ETA is the time left at Rate, e.g. "2m30s"; empty when unknown.
-	ETA           string                `json:"eta,omitempty"`
-	PagesInFlight int                   `json:"pagesInFlight"`
-	Problems      []campaignact.Problem `json:"problems,omitempty"`
-	StartedAt     time.Time             `json:"startedAt"`
-	Runs          int                   `json:"runs"`
+	ETA           string `json:"eta,omitempty"`
+	PagesInFlight int    `json:"pagesInFlight"`
+	// RefreshedAt is when the figures were last read from the ledger while
+	// pages ran (every 2 s); pages that end also update them.
+	RefreshedAt *time.Time            `json:"refreshedAt,omitempty"`
+	Problems    []campaignact.Problem `json:"problems,omitempty"`
+	StartedAt   time.Time             `json:"startedAt"`
+	Runs        int                   `json:"runs"`
 }
 
 // Targeted is the audience size over all providers.
@@ -86,16 +93,6 @@ func (c *Continuation) Targeted() int64 {
 		n += v
 	}
 	return n
-}
-
-// counts is the finished counts plus the partial ranges' tallies.
-func (c *Continuation) counts() campaignact.Counts {
-	var out campaignact.Counts
-	out.Add(c.Counts)
-	for _, p := range c.Partial {
-		out.Add(p.Counts)
-	}
-	return out
 }
 
 // setPartial records (or replaces) an unfinished range's tally.
@@ -114,25 +111,30 @@ func (c *Continuation) dropPartial(r PageRange) {
 }
 
 // rateWindow is how far back Progress.Rate looks.
-const rateWindow = 30 * time.Second
+const rateWindow = 10 * time.Second
 
-// rateMeter remembers (time, pushes) at page completions, for Rate.
+// rateMeter remembers (time, devices settled) at each ledger read, for Rate.
 type rateMeter struct {
 	samples []rateSample
 }
 
 type rateSample struct {
-	at     time.Time
-	pushes int64
+	at      time.Time
+	settled int64
 }
 
-func (m *rateMeter) observe(at time.Time, pushes int64) {
-	m.samples = append(m.samples, rateSample{at, pushes})
-	for len(m.samples) > 2 && at.Sub(m.samples[0].at) > rateWindow {
+// observe adds a reading and forgets those before the window, keeping the
+// last one before it as the window's start.
+func (m *rateMeter) observe(at time.Time, settled int64) {
+	m.samples = append(m.samples, rateSample{at, settled})
+	for len(m.samples) > 2 && !m.samples[1].at.After(at.Add(-rateWindow)) {
 		m.samples = m.samples[1:]
 	}
 }
 
+// perSecond is the devices settled between the window's first and last
+// readings over the time between them: what the ledger shows was done, never
+// more.
 func (m *rateMeter) perSecond() float64 {
 	if len(m.samples) < 2 {
 		return 0
@@ -142,12 +144,12 @@ func (m *rateMeter) perSecond() float64 {
 	if secs <= 0 {
 		return 0
 	}
-	return float64(last.pushes-first.pushes) / secs
+	return float64(last.settled-first.settled) / secs
 }
 
 // progress builds the query answer from the run's state.
 func (r *campaignRun) progress() Progress {
-	c := r.counts()
+	c := r.currentCounts()
 	p := Progress{
 		CampaignID:    r.spec.CampaignID,
 		State:         r.State,
@@ -160,7 +162,6 @@ func (r *campaignRun) progress() Progress {
 		FailedTotal:   c.FailedTotal(),
 		Deferred:      c.Deferred,
 		Skipped:       c.Skipped,
-		Rate:          r.rate.perSecond(),
 		PagesInFlight: len(r.inFlight),
 		Problems:      r.problems,
 		StartedAt:     r.StartedAt,
@@ -176,8 +177,15 @@ func (r *campaignRun) progress() Progress {
 		next := r.NextDeferral
 		p.NextDeferral = &next
 	}
+	if !r.live.at.IsZero() {
+		at := r.live.at
+		p.RefreshedAt = &at
+	}
 	p.Remaining = max(0, p.Targeted-c.Settled())
-	if p.State == CampaignRunning && p.Rate > 0 {
+	if p.State == CampaignRunning {
+		p.Rate = r.rate.perSecond()
+	}
+	if p.Rate > 0 {
 		eta := time.Duration(float64(p.Remaining-p.Deferred) / p.Rate * float64(time.Second))
 		p.ETA = max(0, eta).Round(time.Second).String()
 	}

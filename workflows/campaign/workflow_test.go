@@ -118,6 +118,21 @@ func (a *audience) tallyLocked(after, upto int64) campaignact.Counts {
 	return c
 }
 
+// liveTally reads the in-memory ledger as the progress refresh does.
+func (a *audience) liveTally(ctx context.Context, in campaignact.LiveInput) (campaignact.LiveResult, error) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	res := campaignact.LiveResult{At: time.Now()}
+	if in.Pass == campaignact.PassDeferred {
+		c := a.tallyLocked(0, a.n)
+		res.Whole = &c
+	}
+	for _, r := range in.Ranges {
+		res.Ranges = append(res.Ranges, a.tallyLocked(r.After, r.Upto))
+	}
+	return res, nil
+}
+
 func (a *audience) stop(_ context.Context, in campaignact.StopInput) error {
 	a.mu.Lock()
 	defer a.mu.Unlock()
@@ -182,6 +197,7 @@ func suiteEnv(t *testing.T, a *audience, tuning campaign.Tuning) *testsuite.Test
 	env.OnActivity(campaignact.SendPageName, mock.Anything, mock.Anything).After(time.Second).Return(a.sendPage)
 	env.OnActivity(campaignact.StopName, mock.Anything, mock.Anything).Return(a.stop)
 	env.OnActivity(campaignact.TallyName, mock.Anything, mock.Anything).Return(a.tally)
+	env.OnActivity(campaignact.LiveTallyName, mock.Anything, mock.Anything).Return(a.liveTally)
 	// Run ownership is tested on PostgreSQL (activities/ownership, the e2e
 	// tests); here every claim is granted and every release recorded.
 	env.OnActivity(ownership.ClaimName, mock.Anything, mock.Anything).Return(ownership.ClaimResult{}, nil)

@@ -65,7 +65,9 @@ func SendPush(ctx workflow.Context, input json.RawMessage) (SendPushResult, erro
 	ttl, _ := req.ParseTTL()
 	info := workflow.GetInfo(ctx)
 	deadline := info.WorkflowStartTime.Add(ttl)
-	if err := setState(ctx, StateSending); err != nil {
+	details := fmt.Sprintf("**%s** to every valid device of user %s until %s", StateSending, req.UserID,
+		deadline.UTC().Format("15:04:05 UTC"))
+	if err := setState(ctx, StateSending, details); err != nil {
 		return SendPushResult{}, err
 	}
 	in := pushact.SendPushDelivery{
@@ -74,7 +76,8 @@ func SendPush(ctx workflow.Context, input json.RawMessage) (SendPushResult, erro
 	}
 	outcomes, deliverErr := deliver(ctx, in)
 	res := summarize(outcomes)
-	if err := setState(ctx, res.State); err != nil {
+	details = fmt.Sprintf("**%s** · sent %d · pruned %d · failed %d", res.State, res.Sent, res.Pruned, res.Failed)
+	if err := setState(ctx, res.State, details); err != nil {
 		return res, err
 	}
 	if res.State == StateFailed || (deliverErr != nil && res.Sent == 0) {
@@ -96,6 +99,7 @@ func deliver(ctx workflow.Context, in pushact.SendPushDelivery) ([]pushact.Devic
 		ScheduleToCloseTimeout: left,
 		StartToCloseTimeout:    min(left, attemptTimeout),
 		RetryPolicy:            deliverRetry,
+		Summary:                "deliver to every valid device of user " + in.UserID,
 	})
 	err := workflow.ExecuteActivity(actx, pushact.DeliverName, in).Get(ctx, &outcomes)
 	if err == nil {
@@ -104,6 +108,7 @@ func deliver(ctx workflow.Context, in pushact.SendPushDelivery) ([]pushact.Devic
 	lctx := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
 		ScheduleToCloseTimeout: time.Minute,
 		StartToCloseTimeout:    10 * time.Second,
+		Summary:                "read the outcomes from the ledger",
 	})
 	if lerr := workflow.ExecuteActivity(lctx, pushact.OutcomesName, in.WorkflowID).Get(ctx, &outcomes); lerr != nil {
 		return nil, errors.Join(err, lerr)
@@ -166,8 +171,10 @@ func failure(res SendPushResult, deliverErr error) error {
 }
 
 // setState records the state as a search attribute (with the kind, so a
-// SendPush started without them is still found by kind).
-func setState(ctx workflow.Context, state string) error {
+// SendPush started without them is still found by kind) and as the current
+// details the Temporal UI shows.
+func setState(ctx workflow.Context, state, details string) error {
+	workflow.SetCurrentDetails(ctx, details)
 	return workflow.UpsertTypedSearchAttributes(ctx,
 		workflows.KindKey.ValueSet("push"), workflows.StateKey.ValueSet(state))
 }

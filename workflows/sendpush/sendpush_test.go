@@ -295,3 +295,28 @@ func assertFailure(t *testing.T, err error, kind, mention string) sendpush.SendP
 	t.Logf("result: %s", b)
 	return res
 }
+
+// The Temporal UI shows what a SendPush is and how it ended without a
+// query: the start's summary, the workflow's current details and the
+// delivery activity's summary, as `temporal workflow describe`, `metadata`
+// and `show` print them.
+func TestSendPushShowsWhatItIsInTheTemporalUI(t *testing.T) {
+	e := sendpushtest.Start(t)
+	e.Register(t, "carol", "fcm", sendpushtest.FCMToken(3))
+	id, _, err := run(t, e, otp("carol", "ui-1"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	checks := []struct{ verb, want string }{
+		{"describe", `"summary": "otp push to user carol, ttl 1m0s"`},
+		{"metadata", `"currentDetails": "**delivered** · sent 1 · pruned 0 · failed 0"`},
+		{"show", "deliver to every valid device of user carol"},
+	}
+	for _, c := range checks {
+		if out := testenv.TemporalCLI(ctx, t, "workflow", c.verb, "--workflow-id", id, "-o", "json"); !strings.Contains(out, c.want) {
+			t.Errorf("temporal workflow %s lacks %s:\n%s", c.verb, c.want, out)
+		}
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"fmt"
 	"time"
 
 	enumspb "go.temporal.io/api/enums/v1"
@@ -31,6 +32,13 @@ func SendPushWorkflowID(idempotencyKey string) string {
 	return "push-" + hex.EncodeToString(sum[:])[:32]
 }
 
+// Summary is the one-line StaticSummary of a SendPush, for the Temporal
+// UI: "otp push to user u-42, ttl 5m0s". The message text stays out of it.
+func Summary(req SendPushRequest) string {
+	ttl, _ := req.ParseTTL()
+	return fmt.Sprintf("%s push to user %s, ttl %s", req.Category, req.UserID, ttl)
+}
+
 // StartSendPush validates req and starts SendPush on taskQueue, or finds the
 // one its idempotency key already started: a running workflow is used as is
 // (conflict policy USE_EXISTING) and a closed one is not run again (reuse
@@ -50,6 +58,7 @@ func StartSendPush(ctx context.Context, c client.Client, taskQueue string, req S
 		Priority:                 temporal.Priority{PriorityKey: highPriority},
 		TypedSearchAttributes: temporal.NewSearchAttributes(
 			workflows.KindKey.ValueSet("push"), workflows.StateKey.ValueSet(StateSending)),
+		StaticSummary: Summary(req),
 	}
 	run, err := c.ExecuteWorkflow(ctx, opts, SendPushName, req)
 	if err != nil {
