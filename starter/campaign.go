@@ -227,6 +227,9 @@ func printProgress(w io.Writer, p campaign.Progress) {
 	if !p.StartedAt.IsZero() {
 		fmt.Fprintf(w, "started    %s\n", p.StartedAt.UTC().Format(time.RFC3339))
 	}
+	if p.RefreshedAt != nil {
+		fmt.Fprintf(w, "figures    from the ledger at %s\n", p.RefreshedAt.UTC().Format(time.TimeOnly+" UTC"))
+	}
 	for _, pr := range p.Problems {
 		fmt.Fprintf(w, "problem    %s %s (%s)\n", pr.Provider, pr.Reason, pr.Class)
 	}

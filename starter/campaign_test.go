@@ -154,7 +154,7 @@ func checkCampaignUI(ctx context.Context, t *testing.T, id string) {
 		{"metadata", `- reason: paused by an operator`},
 	}
 	for _, c := range checks {
-		if out := temporalCLI(ctx, t, "workflow", c.verb, "--workflow-id", wf, "-o", "json"); !strings.Contains(out, c.want) {
+		if out := testenv.TemporalCLI(ctx, t, "workflow", c.verb, "--workflow-id", wf, "-o", "json"); !strings.Contains(out, c.want) {
 			t.Errorf("temporal workflow %s lacks %s:\n%s", c.verb, c.want, out)
 		}
 	}
@@ -244,7 +244,7 @@ func TestScheduleVerbsEndToEnd(t *testing.T) {
 		t.Errorf("watch the triggered run: %v\n%s", err, out)
 	}
 	want := `"summary": "scheduled campaign ` + id + ` (marketing): all devices, “Spring sale”"`
-	if out := temporalCLI(ctx, t, "workflow", "describe", "--workflow-id", workflowID, "-o", "json"); !strings.Contains(out, want) {
+	if out := testenv.TemporalCLI(ctx, t, "workflow", "describe", "--workflow-id", workflowID, "-o", "json"); !strings.Contains(out, want) {
 		t.Errorf("temporal workflow describe of the triggered run lacks %s:\n%s", want, out)
 	}
 	if _, err := runCmd(ctx, a, "schedule", "delete", id); err != nil {

@@ -25,7 +25,6 @@ import (
 	"github.com/imshift/imshift/testbed/testenv"
 	"github.com/imshift/imshift/workflows/migration"
 	"github.com/imshift/imshift/workflows/notify"
-	"os/exec"
 )
 
 // TestMain stops the Temporal dev server testenv may start for this package.
@@ -137,11 +136,11 @@ func TestMigrationVerbsEndToEnd(t *testing.T) {
 		t.Fatalf("second start: %v", err)
 	}
 	waitState(ctx, t, a, id, migration.StateAwaitingApproval)
-	describe := temporalCLI(ctx, t, "workflow", "describe", "--workflow-id", migration.WorkflowID(id), "-o", "json")
+	describe := testenv.TemporalCLI(ctx, t, "workflow", "describe", "--workflow-id", migration.WorkflowID(id), "-o", "json")
 	if !strings.Contains(describe, `"summary": "migration `+id+`: 20 % → 100 %"`) {
 		t.Errorf("temporal workflow describe lacks the starter's summary:\n%s", describe)
 	}
-	meta := temporalCLI(ctx, t, "workflow", "metadata", "--workflow-id", migration.WorkflowID(id), "-o", "json")
+	meta := testenv.TemporalCLI(ctx, t, "workflow", "metadata", "--workflow-id", migration.WorkflowID(id), "-o", "json")
 	for _, want := range []string{`"currentDetails": "**awaiting_approval** · step 2 of 2 · routing at 100 % (revision 2)`,
 		"analyse the cohort again (step 2 waits for promote) at ", "- last analysis (step 2, ", "**passed**, OpenIM online ", "- provisioned: 200 registered"} {
 		if !strings.Contains(meta, want) {
@@ -214,13 +213,3 @@ func waitState(ctx context.Context, t *testing.T, a *app, id string, want migrat
 	})
 }
 
-// temporalCLI runs the pinned temporal CLI against the test server.
-func temporalCLI(ctx context.Context, t *testing.T, args ...string) string {
-	t.Helper()
-	args = append(args, "--address", testenv.TemporalAddress(t))
-	out, err := exec.CommandContext(ctx, filepath.Join(testenv.ModuleRoot(), "bin", "temporal"), args...).CombinedOutput()
-	if err != nil {
-		t.Fatalf("temporal %v: %v\n%s", args, err, out)
-	}
-	return string(out)
-}
