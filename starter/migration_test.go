@@ -212,4 +212,3 @@ func waitState(ctx context.Context, t *testing.T, a *app, id string, want migrat
 		return err == nil && st.State == want
 	})
 }
-
