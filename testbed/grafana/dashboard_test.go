@@ -50,6 +50,14 @@ func TestDashboardQueriesOnlyExportedMetrics(t *testing.T) {
 	if queried < 10 {
 		t.Fatalf("only %d metric references found", queried)
 	}
+	// The panels: migration progress and parity beside the rest.
+	for _, want := range []string{"imshift_migration_routing_percent", "imshift_migration_provisioned_users_total",
+		"imshift_migration_analysis_online_ratio", "imshift_migration_analysis_online_users", "imshift_push_results_total",
+		"imshift_provider_send_seconds_bucket"} {
+		if !strings.Contains(string(raw), want) {
+			t.Errorf("no panel queries %s", want)
+		}
+	}
 }
 
 // imshiftMetrics are the names of the Prometheus collectors registered in
