@@ -30,6 +30,10 @@ const (
 	PassMain = "main"
 	// PassDeferred walks the ledger's deferred rows whose quiet hours ended.
 	PassDeferred = "deferred"
+	// PassRetry sends the ledger's retrying rows in PageInput.Ranges: the
+	// devices earlier pages handed off (RetryLater). Retry pages run
+	// beside the pages of either pass.
+	PassRetry = "retry"
 )
 
 // Config is what the campaign activities talk to.
@@ -217,12 +221,15 @@ func (a *Activities) Stop(ctx context.Context, in StopInput) error {
 type TallyResult struct {
 	Counts       Counts
 	NextDeferral time.Time // earliest end of quiet hours among deferrals
+	// Retrying rows no retry page is known to hold (a page attempt that
+	// failed after handing them off); NextRetry is the earliest due.
+	Retrying  int64     `json:",omitempty"`
+	NextRetry time.Time `json:",omitempty"`
 }
 
 // Tally counts the campaign's ledger: the exact figures at the end of a pass.
 func (a *Activities) Tally(ctx context.Context, campaignID string) (TallyResult, error) {
-	c, next, err := a.ledger.Tally(ctx, campaignID)
-	return TallyResult{Counts: c, NextDeferral: next}, err
+	return a.ledger.Tally(ctx, campaignID)
 }
 
 // spec loads the campaign's stored message; a changed one is fatal for the

@@ -17,13 +17,22 @@ import (
 //     Retry-After, at least rateCooldown), so one burst of answers to one
 //     overload cuts once;
 //   - it recovers additively by a tenth of the ceiling per second;
-//   - it never goes below a twentieth of the ceiling.
+//   - it never goes below half the ceiling (rateFloor).
 //
-// Under a 429 every second it settles at 0.7·(r + ceiling/10) = r, about a
-// quarter of the ceiling; when 429s stop it is back at the ceiling within
-// ten seconds. Redis's clock is the only clock, so workers need not agree.
+// The floor is what keeps scattered 429s from starving every campaign:
+// a 429 every second would otherwise settle the rate at 0.7·(r +
+// ceiling/10) = r, under a quarter of the ceiling, and a provider that
+// answers a fifth of all requests 429 whatever the rate (not a quota
+// overrun) would hold it there for good. The ceiling is the project's
+// quota as configured, so a real overrun is a burst of 429s just above
+// it, which two cuts already bring under; each 429'd token also waits its
+// own Retry-After. Cutting deeper would not send less to a quota that is
+// really lower, it would only starve the campaign. When 429s stop the rate
+// is back at the ceiling within five seconds. Redis's clock is the only
+// clock, so workers need not agree.
 const (
 	rateCut      = 0.7
+	rateFloor    = 0.5
 	rateCooldown = time.Second
 )
 
@@ -68,7 +77,7 @@ func (g *Gate) providerRateNow(ctx context.Context, provider string, cut bool, r
 	}
 	cooldown := max(retryAfter, rateCooldown)
 	n, err := adaptiveScript.Run(ctx, g.rdb, []string{adaptiveKey(provider)},
-		ceiling, max(1, ceiling/20), max(1, ceiling/10), flag, rateCut, cooldown.Milliseconds()).Int()
+		ceiling, max(1, int(float64(ceiling)*rateFloor)), max(1, ceiling/10), flag, rateCut, cooldown.Milliseconds()).Int()
 	if err != nil {
 		return 0, fmt.Errorf("gate: %s adaptive rate: %w", provider, err)
 	}

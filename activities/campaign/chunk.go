@@ -19,12 +19,34 @@ type RetryPolicy struct {
 	// MaxAttempts ends a device as failed after that many tries in all,
 	// throttled ones included.
 	MaxAttempts int32
+	// Linger: a device due again within Linger is retried by the same
+	// page; one due later is handed to a later retry page (RetryLater).
+	// A page of the pass keeps only short waits, so it never holds its
+	// slot in the campaign's window for long; a retry page (RetryLinger)
+	// runs in a window of its own and keeps every backoff, so a device's
+	// later tries cost a provider call, not a retry page, each. Zero hands
+	// every retry off.
+	Linger, RetryLinger time.Duration
 }
 
-// DefaultRetry: 100 ms doubling to 2 s, 16 tries (about 23 s for a device
+// DefaultRetry: 100 ms doubling to 1 s, 16 tries (about 12 s for a device
 // refused every time). At 40 % retryable answers (the fault benchmark) one
-// device in 2.3 million fails for lack of tries.
-var DefaultRetry = RetryPolicy{First: 100 * time.Millisecond, Max: 2 * time.Second, MaxAttempts: 16}
+// device in 2.3 million fails for lack of tries. A page of the pass
+// retries in place what is due within 250 ms (the first two backoffs) and
+// hands the rest (quota's Retry-After, longer backoffs) to retry pages,
+// which keep every wait up to 2 s (the longest backoff and FCM's usual
+// Retry-After of 1 s, with room) and hand on only longer Retry-Afters: a
+// device handed on waits for its page to end before a retry page takes it.
+var DefaultRetry = RetryPolicy{First: 100 * time.Millisecond, Max: time.Second, MaxAttempts: 16,
+	Linger: 250 * time.Millisecond, RetryLinger: 2 * time.Second}
+
+// linger is how long a page of pass may keep a retry to itself.
+func (rp RetryPolicy) linger(pass string) time.Duration {
+	if pass == PassRetry {
+		return rp.RetryLinger
+	}
+	return rp.Linger
+}
 
 // retryGrain is the grid retry due times are rounded up to.
 const retryGrain = 50 * time.Millisecond
@@ -83,6 +105,8 @@ type settled struct {
 	cut     time.Duration // a quota answer's Retry-After: cut the rate
 	hold    time.Duration // hold the provider this long
 	quota   bool
+	// undeferred counts deferred rows this call moved on (PassDeferred).
+	undeferred int64
 }
 
 // settle turns one call's results into ledger rows, invalidated devices,
@@ -108,7 +132,7 @@ func (p *page) settle(ctx context.Context, provider string, chunk []target, resu
 			p.a.onPruned(ids)
 		}
 	}
-	p.count(s.counts, s.pushes)
+	p.count(s.counts, s.pushes, s.undeferred)
 	if err := p.backOffProvider(ctx, provider, &s); err != nil {
 		return nil, err
 	}
@@ -141,6 +165,9 @@ func (p *page) settleOne(s *settled, now time.Time, provider string, t target, r
 	default:
 		p.retryOne(s, &e, now, t, a, r)
 	}
+	if t.deferred {
+		s.undeferred++ // its row is no longer deferred
+	}
 	s.entries = append(s.entries, e)
 }
 
@@ -159,16 +186,13 @@ func (p *page) retryOne(s *settled, e *delivery.Entry, now time.Time, t target, 
 	// neighbouring calls gather into full provider calls again instead of
 	// one small call (and one gate and ledger round trip) each.
 	t.due = now.Add(p.a.retry.wait(a, r, t.attempts) + retryGrain - 1).Truncate(retryGrain)
-	if t.attempts >= p.a.retry.MaxAttempts || t.due.After(p.expires) {
+	if t.attempts >= p.a.retry.MaxAttempts || t.due.After(t.expires) {
 		e.Outcome, e.Reason = delivery.OutcomeFailed, string(r.Class)+": "+r.Reason
 		s.counts.AddFailed(e.Reason, 1)
 		return
 	}
 	e.Outcome, e.NotBefore = delivery.OutcomeRetrying, t.due
-	if p.in.Pass == PassDeferred {
-		// Stay deferred (and due) so a retried deferred page finds it again.
-		e.Outcome, e.NotBefore = delivery.OutcomeDeferred, p.in.Cutoff
-	}
+	t.deferred = false
 	s.retry = append(s.retry, t)
 }
 
@@ -185,14 +209,12 @@ func (p *page) backOffProvider(ctx context.Context, provider string, s *settled)
 }
 
 // count adds one call's tallies to the page's report.
-func (p *page) count(c Counts, pushes int64) {
+func (p *page) count(c Counts, pushes, undeferred int64) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.res.Pushes += pushes
 	p.res.Counts.Add(c)
-	if p.in.Pass == PassDeferred {
-		p.res.Undeferred += c.Settled()
-	}
+	p.res.Undeferred += undeferred
 }
 
 // stopFor raises the campaign's stop flag at once, so every page on every

@@ -148,3 +148,23 @@ func TestAdaptiveRateCutsOncePerCooldown(t *testing.T) {
 		t.Errorf("APNs rate %d after an FCM 429", other)
 	}
 }
+
+// However often 429s come, the shared rate stays at or above half its
+// ceiling: scattered 429s must not starve every campaign.
+func TestAdaptiveRateNeverBelowTheFloor(t *testing.T) {
+	rdb, _ := testenv.Redis(t)
+	g := NewGate(rdb, map[string]int{"fcm": 1000})
+	ctx := context.Background()
+	key := adaptiveKey("fcm")
+	for range 5 { // each cut as if the last cool-down were over
+		if err := rdb.HSet(ctx, key, "until", 0).Err(); err != nil {
+			t.Fatal(err)
+		}
+		if err := g.CutRate(ctx, "fcm", 0); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if r, err := g.providerRateNow(ctx, "fcm", false, 0); err != nil || r < 500 || r > 520 {
+		t.Errorf("rate after five cuts: %d, %v; want the floor, 500", r, err)
+	}
+}

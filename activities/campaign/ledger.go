@@ -74,29 +74,33 @@ func (c *Counts) count(outcome, reason string, n int64) {
 }
 
 // Tally counts the campaign's whole ledger and finds the earliest end of
-// quiet hours among its deferrals (zero if none).
-func (l ledger) Tally(ctx context.Context, campaignID string) (Counts, time.Time, error) {
+// quiet hours among its deferrals and the earliest retry (zero if none).
+func (l ledger) Tally(ctx context.Context, campaignID string) (TallyResult, error) {
 	rows, err := l.Pool().Query(ctx, `
 		SELECT outcome, reason, count(*), coalesce(min(not_before), 'epoch')
 		FROM imshift.push_ledger WHERE send_id = $1 GROUP BY 1, 2`, delivery.CampaignSend(campaignID))
 	if err != nil {
-		return Counts{}, time.Time{}, fmt.Errorf("ledger: tally: %w", err)
+		return TallyResult{}, fmt.Errorf("ledger: tally: %w", err)
 	}
-	var c Counts
-	var next, nb time.Time
+	var res TallyResult
+	var nb time.Time
 	var outcome, reason string
 	var n int64
 	_, err = pgx.ForEachRow(rows, []any{&outcome, &reason, &n, &nb}, func() error {
-		c.count(outcome, reason, n)
-		if outcome == delivery.OutcomeDeferred {
-			next = earliest(next, nb)
+		res.Counts.count(outcome, reason, n)
+		switch outcome {
+		case delivery.OutcomeDeferred:
+			res.NextDeferral = earliest(res.NextDeferral, nb)
+		case delivery.OutcomeRetrying:
+			res.Retrying += n
+			res.NextRetry = earliest(res.NextRetry, nb)
 		}
 		return nil
 	})
 	if err != nil {
-		return Counts{}, time.Time{}, fmt.Errorf("ledger: tally: %w", err)
+		return TallyResult{}, fmt.Errorf("ledger: tally: %w", err)
 	}
-	return c, next, nil
+	return res, nil
 }
 
 // earliest is the earlier of two times, a zero time counting as none.
@@ -176,4 +180,52 @@ func (l ledger) DueDevices(ctx context.Context, campaignID string, cutoff time.T
 		return nil, fmt.Errorf("ledger: read due devices: %w", err)
 	}
 	return out, nil
+}
+
+// RetryDevice is a retrying row with what a send needs.
+type RetryDevice struct {
+	DueDevice
+	Attempts  int32
+	NotBefore time.Time
+	CreatedAt time.Time
+}
+
+// RetryDevices reads the retrying rows in ranges, in device order, up to
+// limit, of devices still valid in the registry. Retrying rows whose device
+// was deleted or found dead meanwhile are marked skipped first; it returns
+// how many.
+func (l ledger) RetryDevices(ctx context.Context, campaignID string, ranges []IDRange, limit int) ([]RetryDevice, int64, error) {
+	sendID := delivery.CampaignSend(campaignID)
+	after, upto := make([]int64, len(ranges)), make([]int64, len(ranges))
+	for i, r := range ranges {
+		after[i], upto[i] = r.After, r.Upto
+	}
+	tag, err := l.Pool().Exec(ctx, `
+		UPDATE imshift.push_ledger l SET outcome = 'skipped', reason = 'device gone', updated_at = now()
+		FROM unnest($2::bigint[], $3::bigint[]) AS r(a, u)
+		WHERE l.send_id = $1 AND l.outcome = 'retrying' AND l.device_id > r.a AND l.device_id <= r.u
+		  AND NOT EXISTS (SELECT 1 FROM imshift.devices d WHERE d.id = l.device_id AND d.invalidated_at IS NULL)`,
+		sendID, after, upto)
+	if err != nil {
+		return nil, 0, fmt.Errorf("ledger: skip gone devices: %w", err)
+	}
+	rows, err := l.Pool().Query(ctx, `
+		SELECT d.id, d.provider, d.token, d.locale, l.attempts, coalesce(l.not_before, 'epoch'), l.created_at
+		FROM unnest($2::bigint[], $3::bigint[]) AS r(a, u)
+		JOIN imshift.push_ledger l ON l.send_id = $1 AND l.device_id > r.a AND l.device_id <= r.u
+		JOIN imshift.devices d ON d.id = l.device_id
+		WHERE l.outcome = 'retrying' AND d.invalidated_at IS NULL
+		ORDER BY d.id LIMIT $4`, sendID, after, upto, limit)
+	if err != nil {
+		return nil, 0, fmt.Errorf("ledger: read retrying devices: %w", err)
+	}
+	out, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (RetryDevice, error) {
+		var d RetryDevice
+		err := row.Scan(&d.ID, &d.Provider, &d.Token, &d.Locale, &d.Attempts, &d.NotBefore, &d.CreatedAt)
+		return d, err
+	})
+	if err != nil {
+		return nil, 0, fmt.Errorf("ledger: read retrying devices: %w", err)
+	}
+	return out, tag.RowsAffected(), nil
 }

@@ -40,7 +40,7 @@ func TestLedgerTallyAndDeferrals(t *testing.T) {
 		{DeviceID: ids[0], Provider: "fcm", Outcome: delivery.OutcomeSent, Attempts: 1},
 		{DeviceID: ids[1], Provider: "fcm", Outcome: delivery.OutcomePruned, Reason: "UNREGISTERED", Attempts: 1},
 		{DeviceID: ids[2], Provider: "fcm", Outcome: delivery.OutcomeFailed, Reason: "transient: INTERNAL", Attempts: 10},
-		{DeviceID: ids[3], Provider: "fcm", Outcome: delivery.OutcomeRetrying, Attempts: 1},
+		{DeviceID: ids[3], Provider: "fcm", Outcome: delivery.OutcomeRetrying, Attempts: 1, NotBefore: later},
 		{DeviceID: ids[4], Provider: "fcm", Outcome: delivery.OutcomeDeferred, NotBefore: soon},
 		{DeviceID: ids[5], Provider: "fcm", Outcome: delivery.OutcomeDeferred, NotBefore: soon},
 		{DeviceID: ids[6], Provider: "fcm", Outcome: delivery.OutcomeDeferred, NotBefore: later},
@@ -48,12 +48,18 @@ func TestLedgerTallyAndDeferrals(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c, next, err := l.Tally(ctx, "c")
+	tally, err := l.Tally(ctx, "c")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c.Sent != 1 || c.Pruned != 1 || c.Deferred != 3 || c.Failed["transient: INTERNAL"] != 1 || !next.Equal(soon) {
-		t.Errorf("tally = %+v next %v", c, next)
+	if c := tally.Counts; c.Sent != 1 || c.Pruned != 1 || c.Deferred != 3 || c.Failed["transient: INTERNAL"] != 1 ||
+		!tally.NextDeferral.Equal(soon) || tally.Retrying != 1 || !tally.NextRetry.Equal(later) {
+		t.Errorf("tally = %+v", tally)
+	}
+	retrying, gone, err := l.RetryDevices(ctx, "c", []IDRange{{After: ids[0], Upto: ids[2]}, {After: ids[2], Upto: ids[6]}}, 10)
+	if err != nil || gone != 0 || len(retrying) != 1 || retrying[0].ID != ids[3] || retrying[0].Attempts != 1 ||
+		!retrying[0].NotBefore.Equal(later) || retrying[0].Token == "" {
+		t.Errorf("retrying devices = %+v, %d gone, %v", retrying, gone, err)
 	}
 	st, err := l.Rows(ctx, delivery.CampaignSend("c"), ids[3], ids[4])
 	if err != nil || len(st) != 1 || !st[ids[4]].NotBefore.Equal(soon) || st[ids[4]].Outcome != delivery.OutcomeDeferred {
@@ -71,8 +77,8 @@ func TestLedgerTallyAndDeferrals(t *testing.T) {
 	if err != nil || len(due) != 1 || due[0].ID != ids[4] || due[0].Token == "" {
 		t.Fatalf("due = %+v, %v", due, err)
 	}
-	c, _, _ = l.Tally(ctx, "c")
-	if c.Skipped != 1 || c.Deferred != 2 {
+	tally, _ = l.Tally(ctx, "c")
+	if c := tally.Counts; c.Skipped != 1 || c.Deferred != 2 {
 		t.Errorf("after skipping: %+v", c)
 	}
 }

@@ -44,8 +44,8 @@ type LiveResult struct {
 func (a *Activities) LiveTally(ctx context.Context, in LiveInput) (LiveResult, error) {
 	res := LiveResult{At: time.Now()}
 	if in.Pass == PassDeferred {
-		c, _, err := a.ledger.Tally(ctx, in.CampaignID)
-		res.Whole = &c
+		t, err := a.ledger.Tally(ctx, in.CampaignID)
+		res.Whole = &t.Counts
 		return res, err
 	}
 	var err error

@@ -21,6 +21,9 @@ type PageInput struct {
 	// the limit (PassMain).
 	PageSize int
 	Cutoff   time.Time // PassDeferred: deferrals due by then
+	// Ranges are where a retry page (PassRetry) reads the ledger's
+	// retrying rows; After and Upto are unused then.
+	Ranges []IDRange `json:",omitempty"`
 }
 
 // PageResult is what a page reports; counts only, never a token.
@@ -29,7 +32,8 @@ type PageResult struct {
 	// earlier attempts settled plus this attempt); for PassDeferred what
 	// this attempt settled.
 	Counts Counts
-	// Undeferred is how many deferred rows this attempt settled (PassDeferred).
+	// Undeferred is how many deferred rows this attempt moved on: settled,
+	// or retrying after their first answer (PassDeferred).
 	Undeferred int64
 	// Pushes is how many pushes the provider acknowledged in this attempt.
 	Pushes int64
@@ -40,6 +44,8 @@ type PageResult struct {
 	Problem *Problem `json:",omitempty"`
 	// NextDeferral is the earliest end of quiet hours deferred in the range.
 	NextDeferral time.Time
+	// Retry is what the page left to a later retry page, if anything.
+	Retry *RetryLater `json:",omitempty"`
 }
 
 // PageProgress is the heartbeat: how far into the page the sends are.
@@ -88,7 +94,16 @@ func (a *Activities) SendPage(ctx context.Context, in PageInput) (PageResult, er
 	if err := p.sendAll(ctx, targets); err != nil {
 		return PageResult{}, err
 	}
+	p.res.Retry = p.retryLater(p.ranges())
 	return p.res, nil
+}
+
+// ranges are the device ranges the page covers.
+func (p *page) ranges() []IDRange {
+	if p.in.Pass == PassRetry {
+		return p.in.Ranges
+	}
+	return []IDRange{{After: p.in.After, Upto: p.in.Upto}}
 }
 
 // heartbeatEvery is well inside the page's heartbeat timeout (10 s), so a
@@ -123,6 +138,12 @@ type target struct {
 	locale   string
 	attempts int32     // before this attempt
 	due      time.Time // not to be sent before (retries)
+	// expires is when the message's TTL ends for the device, counted
+	// from its first try; a retry due after it fails instead.
+	expires time.Time
+	// deferred: its ledger row says deferred (PassDeferred, before its
+	// first answer in this page).
+	deferred bool
 }
 
 // page is one SendPage call's state.
@@ -131,30 +152,40 @@ type page struct {
 	in   PageInput
 	spec *Spec
 
-	// expires is when the message's TTL ends for this page; a device not
-	// delivered by then fails.
+	// expires is when the message's TTL ends for a device first tried in
+	// this page.
 	expires time.Time
 
 	mu    sync.Mutex
 	res   PageResult
 	done  int
 	total int
+	// later are the devices handed to a later retry page; laterDue the
+	// earliest next try among them.
+	later    []int64
+	laterDue time.Time
+	// rest is what a retry page left unread (retryReadLimit).
+	rest []IDRange
 }
 
 // targets loads the page's devices and drops the settled ones; in the main
 // pass it defers those in quiet hours.
 func (p *page) targets(ctx context.Context) ([]target, error) {
 	var all []target
-	if p.in.Pass == PassDeferred {
+	switch p.in.Pass {
+	case PassDeferred:
 		due, err := p.a.ledger.DueDevices(ctx, p.in.CampaignID, p.in.Cutoff, p.in.After, p.in.Upto)
 		if err != nil {
 			return nil, err
 		}
 		for _, d := range due {
-			all = append(all, target{id: d.ID, provider: d.Provider, token: d.Token, locale: d.Locale})
+			all = append(all, target{id: d.ID, provider: d.Provider, token: d.Token, locale: d.Locale,
+				expires: p.expires, deferred: true})
 		}
 		p.total = len(all)
 		return all, nil
+	case PassRetry:
+		return p.retryTargets(ctx)
 	}
 	states, err := p.a.ledger.Rows(ctx, delivery.CampaignSend(p.in.CampaignID), p.in.After, p.in.Upto)
 	if err != nil {
@@ -177,8 +208,11 @@ func (p *page) targets(ctx context.Context) ([]target, error) {
 				Reason: "quiet hours", NotBefore: until})
 			continue
 		}
-		all = append(all, target{id: d.ID, provider: d.Provider, token: d.Token, locale: d.Locale,
-			attempts: st.Attempts, due: st.NotBefore})
+		t := target{id: d.ID, provider: d.Provider, token: d.Token, locale: d.Locale, expires: p.expires}
+		if seen { // retrying: an earlier attempt of this page handed it off
+			t.attempts, t.due, t.expires = st.Attempts, st.NotBefore, st.CreatedAt.Add(p.spec.TTL())
+		}
+		all = append(all, t)
 	}
 	p.total = len(all)
 	for _, e := range deferred {
@@ -210,12 +244,15 @@ func (p *page) quiet(now time.Time, tz string) (time.Time, bool) {
 }
 
 // sendAll sends the targets per provider in chunks of ChunkSize, up to
-// chunksInFlight calls at once. A device with a retryable answer waits its
-// own backoff (RetryPolicy) while the rest of the page goes on, and joins a
-// later chunk once due; no wait holds a call slot. It returns when every
-// target is settled, the campaign stopped, or a call failed.
+// chunksInFlight calls at once. A device with a retryable answer due within
+// the retry policy's linger joins a later chunk of this page; one due later
+// is handed to a later retry page (RetryLater), so the page never holds its
+// slot in the campaign's window for a backoff. It returns when every target
+// is settled or handed off, the campaign stopped, or a call failed.
 func (p *page) sendAll(ctx context.Context, all []target) error {
-	q := newRetryQueue(all)
+	q := newRetryQueue(nil)
+	p.enqueue(q, all)
+	defer p.handOffQueued(q)
 	size := ChunkSize(p.spec.RatePerSecond)
 	type done struct {
 		retry []target
@@ -247,7 +284,7 @@ func (p *page) sendAll(ctx context.Context, all []target) error {
 		select {
 		case d := <-results:
 			inFlight--
-			q.add(d.retry)
+			p.enqueue(q, d.retry)
 			if d.err != nil && firstErr == nil {
 				firstErr = d.err
 			}

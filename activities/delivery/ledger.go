@@ -44,7 +44,8 @@ type Entry struct {
 // Record upserts entries in one statement, retrying it (WriteRetry) when
 // the database fails: the entries usually say what a provider already
 // acknowledged, and failing instead would send those pushes again. A row
-// whose outcome is final is never overwritten.
+// whose outcome is final is never overwritten. A deferred row's created_at
+// becomes the time of its first answer, so a TTL counts from the first try.
 func (l *Ledger) Record(ctx context.Context, sendID string, entries []Entry) error {
 	if len(entries) == 0 {
 		return nil
@@ -71,7 +72,8 @@ func (l *Ledger) Record(ctx context.Context, sendID string, entries []Entry) err
 			ON CONFLICT (send_id, device_id) DO UPDATE SET
 				outcome = EXCLUDED.outcome, class = EXCLUDED.class, message_id = EXCLUDED.message_id,
 				reason = EXCLUDED.reason, attempts = d.attempts + EXCLUDED.attempts,
-				not_before = EXCLUDED.not_before, sent_at = EXCLUDED.sent_at, updated_at = now()
+				not_before = EXCLUDED.not_before, sent_at = EXCLUDED.sent_at, updated_at = now(),
+				created_at = CASE WHEN d.outcome = 'deferred' THEN now() ELSE d.created_at END
 			WHERE d.outcome IN ('retrying', 'deferred')`,
 			sendID, ids, providers, outcomes, classes, msgIDs, reasons, attempts, notBefore)
 		return err
@@ -88,12 +90,16 @@ type Row struct {
 	MessageID string
 	Attempts  int32
 	NotBefore time.Time // deferred and retrying only
+	// CreatedAt is the device's first try (for a deferred device, the
+	// first try after its deferral); a message's TTL counts from it.
+	CreatedAt time.Time
 }
 
 // Rows returns the send's rows for device ids in (after, upto].
 func (l *Ledger) Rows(ctx context.Context, sendID string, after, upto int64) (map[int64]Row, error) {
 	rows, err := l.pool.Query(ctx, `
-		SELECT device_id, provider, outcome, class, reason, message_id, attempts, coalesce(not_before, 'epoch')
+		SELECT device_id, provider, outcome, class, reason, message_id, attempts, coalesce(not_before, 'epoch'),
+			created_at
 		FROM imshift.push_ledger
 		WHERE send_id = $1 AND device_id > $2 AND device_id <= $3`, sendID, after, upto)
 	if err != nil {
@@ -102,7 +108,7 @@ func (l *Ledger) Rows(ctx context.Context, sendID string, after, upto int64) (ma
 	out := map[int64]Row{}
 	var r Row
 	_, err = pgx.ForEachRow(rows, []any{&r.DeviceID, &r.Provider, &r.Outcome, &r.Class, &r.Reason, &r.MessageID,
-		&r.Attempts, &r.NotBefore}, func() error {
+		&r.Attempts, &r.NotBefore, &r.CreatedAt}, func() error {
 		if Final(r.Outcome) {
 			r.NotBefore = time.Time{}
 		}

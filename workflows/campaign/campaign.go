@@ -50,17 +50,29 @@ type CancelRequest struct {
 // Tuning sizes the sliding window of pages. DefaultTuning suits a million
 // devices; tests use small pages to exercise the window and continue-as-new.
 type Tuning struct {
-	PageSize    int // devices per page activity
-	Window      int // pages in flight at once
+	PageSize int // devices per page activity
+	Window   int // pages of the pass in flight at once
+	// RetryWindow is how many retry pages may be in flight beside them
+	// (0: as many as Window).
+	RetryWindow int
 	PlanPages   int // page boundaries read per plan activity
 	PagesPerRun int // pages before continue-as-new
 }
 
 // DefaultTuning: pages of 1 000 devices (two provider calls of 500), eight
-// in flight (eight SendEach calls and 4 000 APNs requests outstanding), and
-// a new run every 400 pages: about 2 400 history events, far below the
+// in flight (eight SendEach calls and 4 000 APNs requests outstanding)
+// plus up to eight retry pages, which mostly wait out backoffs, and a new
+// run every 400 pages: about 2 400 history events, far below the
 // 10 240-event warning.
-var DefaultTuning = Tuning{PageSize: 1000, Window: 8, PlanPages: 20, PagesPerRun: 400}
+var DefaultTuning = Tuning{PageSize: 1000, Window: 8, RetryWindow: 8, PlanPages: 20, PagesPerRun: 400}
+
+// retryWindow is RetryWindow, or Window when unset.
+func (t Tuning) retryWindow() int {
+	if t.RetryWindow > 0 {
+		return t.RetryWindow
+	}
+	return t.Window
+}
 
 // campaignPriority ranks campaign tasks below SendPush's (1): a big campaign
 // on the same task queue must not delay an OTP.

@@ -80,6 +80,9 @@ func (r *campaignRun) startRefresh(ctx workflow.Context) {
 	r.live.asked = nil
 	if r.Pass == campaignact.PassMain {
 		for _, pc := range r.inFlight {
+			if pc.pass == campaignact.PassRetry {
+				continue // its devices are in ranges already booked
+			}
 			in.Ranges = append(in.Ranges, campaignact.IDRange{After: pc.rng.After, Upto: pc.rng.Upto})
 			r.live.asked = append(r.live.asked, pc.rng)
 		}

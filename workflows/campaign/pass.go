@@ -37,12 +37,13 @@ func (r *campaignRun) sendPass(ctx workflow.Context) (passOutcome, error) {
 				return passStopped, nil
 			case r.continueDue(ctx):
 				return passContinue, nil
-			case r.State == CampaignRunning && r.Planned && len(r.Queue) == 0:
+			case r.State == CampaignRunning && r.Planned && len(r.Queue) == 0 && len(r.Retries) == 0:
 				return passDone, nil
 			}
 		}
 		sel := workflow.NewSelector(ctx)
 		r.addSignals(ctx, sel)
+		r.addRetryTimer(ctx, sel)
 		for _, pc := range r.inFlight {
 			sel.AddFuture(pc.f, func(workflow.Future) { r.pageDone(ctx, pc) })
 		}
@@ -55,6 +56,17 @@ func (r *campaignRun) sendPass(ctx workflow.Context) (passOutcome, error) {
 	}
 }
 
+// inFlightOf counts the pages of pass in flight.
+func (r *campaignRun) inFlightOf(pass string) int {
+	n := 0
+	for _, pc := range r.inFlight {
+		if pc.pass == pass {
+			n++
+		}
+	}
+	return n
+}
+
 // continueDue: enough pages in this run, or the server suggests a new run.
 func (r *campaignRun) continueDue(ctx workflow.Context) bool {
 	return r.pages >= r.tuning.PagesPerRun || workflow.GetInfo(ctx).GetContinueAsNewSuggested()
@@ -63,7 +75,17 @@ func (r *campaignRun) continueDue(ctx workflow.Context) bool {
 // fill launches planned pages until the window is full, and plans the next
 // boundaries ahead, while pages run, once fewer than a window's worth wait.
 func (r *campaignRun) fill(ctx workflow.Context) {
-	for len(r.inFlight) < r.tuning.Window && len(r.Queue) > 0 && !r.continueDue(ctx) {
+	if r.continueDue(ctx) {
+		return
+	}
+	for r.inFlightOf(campaignact.PassRetry) < r.tuning.retryWindow() {
+		due := r.dueRetries(workflow.Now(ctx))
+		if due == nil {
+			break
+		}
+		r.launchRetry(ctx, due)
+	}
+	for r.inFlightOf(r.Pass) < r.tuning.Window && len(r.Queue) > 0 && !r.continueDue(ctx) {
 		rng := r.Queue[0]
 		r.Queue = r.Queue[1:]
 		r.launch(ctx, rng)
@@ -102,7 +124,7 @@ func (r *campaignRun) launch(ctx workflow.Context, rng PageRange) {
 	r.Pages++
 	summary := fmt.Sprintf("page %d (%s pass, devices %d to %d, up to %d)", r.Pages, r.Pass, rng.After+1, rng.Upto, r.tuning.PageSize)
 	f := workflow.ExecuteActivity(summarized(ctx, pageOptions, summary), campaignact.SendPageName, in)
-	r.inFlight = append(r.inFlight, &pageCall{rng: rng, f: f})
+	r.inFlight = append(r.inFlight, &pageCall{rng: rng, pass: r.Pass, f: f})
 	r.pages++
 }
 
@@ -119,24 +141,36 @@ func (r *campaignRun) pageDone(ctx workflow.Context, pc *pageCall) {
 		if r.stopping() || isCancellation(err) {
 			return
 		}
-		r.fail(ctx, fmt.Sprintf("page of devices (%d, %d] failed: %v", pc.rng.After, pc.rng.Upto, err))
+		what := fmt.Sprintf("page of devices (%d, %d]", pc.rng.After, pc.rng.Upto)
+		if pc.pass == campaignact.PassRetry {
+			what = "retry page"
+		}
+		r.fail(ctx, fmt.Sprintf("%s failed: %v", what, err))
 		return
 	}
 	r.Pushes += res.Pushes
-	r.book(pc.rng, res)
+	r.book(pc, res)
 	if res.Problem != nil {
 		r.onProblem(ctx, res.Problem)
 	}
 }
 
 // book adds a page's counts. A main-pass page reports its range's ledger
-// tally, kept as partial until the range finishes; a deferred-pass page
-// reports what it settled. An unfinished range goes back to the queue's
-// front, to be sent again (the ledger skips what it already sent).
-func (r *campaignRun) book(rng PageRange, res campaignact.PageResult) {
+// tally, kept as partial until the range finishes; a deferred-pass or
+// retry page reports what it settled. An unfinished range goes back to the
+// queue's front, to be sent again (the ledger skips what it already sent);
+// what a page left for later joins the retries.
+func (r *campaignRun) book(pc *pageCall, res campaignact.PageResult) {
+	rng := pc.rng
 	finished := res.Stopped == "" && res.Problem == nil
+	if res.Retry != nil {
+		r.addRetry(*res.Retry)
+	}
 	switch {
-	case r.Pass == campaignact.PassDeferred:
+	case pc.pass == campaignact.PassRetry:
+		r.Counts.Add(res.Counts)
+		return
+	case pc.pass == campaignact.PassDeferred:
 		r.Counts.Add(res.Counts)
 		r.Counts.Deferred -= res.Undeferred
 	case finished:

@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
+	"time"
 
 	"go.temporal.io/sdk/log"
 	"go.temporal.io/sdk/temporal"
@@ -23,11 +25,15 @@ type campaignRun struct {
 	planning workflow.Future // the plan activity in flight, if any
 	planErr  error
 	pages    int // pages launched in this run
-	rate     rateMeter
-	live     live
-	problems []campaignact.Problem
-	logger   log.Logger
-	notes    notifier
+	// retryTimer wakes the run when the earliest retry is due and a slot
+	// of the window is free; retryAt is when it fires.
+	retryTimer workflow.Future
+	retryAt    time.Time
+	rate       rateMeter
+	live       live
+	problems   []campaignact.Problem
+	logger     log.Logger
+	notes      notifier
 
 	pauseCh, resumeCh, cancelCh workflow.ReceiveChannel
 	// active is the state resume returns to (running, or waiting for quiet
@@ -37,8 +43,9 @@ type campaignRun struct {
 
 // pageCall is a page activity in flight.
 type pageCall struct {
-	rng PageRange
-	f   workflow.Future
+	rng  PageRange
+	pass string // the run's pass, or PassRetry for a retry page
+	f    workflow.Future
 }
 
 // newCampaignRun decodes and validates the input (deriving a scheduled
@@ -103,8 +110,14 @@ func (r *campaignRun) run(ctx workflow.Context) (Progress, error) {
 		case next == passStopped:
 			return r.finish(ctx)
 		}
-		if err := r.tally(ctx); err != nil {
+		stray, err := r.tally(ctx)
+		if err != nil {
 			return r.progress(), err
+		}
+		if stray != nil {
+			r.logger.Warn("retrying devices no retry page held; sending them", "devices", stray.Devices)
+			r.addRetry(*stray)
+			continue
 		}
 		if r.Counts.Deferred == 0 {
 			r.State = CampaignCompleted
@@ -146,17 +159,24 @@ func (r *campaignRun) prepare(ctx workflow.Context) (bool, error) {
 	return true, r.upsertState(ctx)
 }
 
-// tally replaces the counters by the ledger's exact figures.
-func (r *campaignRun) tally(ctx workflow.Context) error {
+// tally replaces the counters by the ledger's exact figures. Retrying rows
+// left at the end of a pass belong to no retry page (a page attempt failed
+// after handing them off): it returns a retry of the whole campaign for
+// them, so none is lost.
+func (r *campaignRun) tally(ctx workflow.Context) (*campaignact.RetryLater, error) {
 	var res campaignact.TallyResult
 	err := workflow.ExecuteActivity(summarized(ctx, shortOptions, "count the ledger"), campaignact.TallyName,
 		r.spec.CampaignID).Get(ctx, &res)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	r.Counts, r.Partial, r.NextDeferral = res.Counts, nil, res.NextDeferral
 	r.live.whole = nil // older than this tally
-	return nil
+	if res.Retrying == 0 {
+		return nil, nil
+	}
+	everyone := []PageRange{{After: math.MinInt64, Upto: math.MaxInt64}}
+	return &campaignact.RetryLater{Ranges: everyone, Due: res.NextRetry, Devices: res.Retrying}, nil
 }
 
 // finish settles the figures and ends the workflow: completed or cancelled
@@ -168,7 +188,7 @@ func (r *campaignRun) finish(ctx workflow.Context) (Progress, error) {
 	if ctx.Err() != nil {
 		ctx, _ = workflow.NewDisconnectedContext(ctx)
 	}
-	if err := r.tally(ctx); err != nil {
+	if _, err := r.tally(ctx); err != nil {
 		return r.progress(), err
 	}
 	if r.State == CampaignCompleted {

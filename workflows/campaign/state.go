@@ -7,10 +7,7 @@ import (
 )
 
 // PageRange is one page: the devices with ids in (After, Upto].
-type PageRange struct {
-	After int64 `json:"after"`
-	Upto  int64 `json:"upto"`
-}
+type PageRange = campaignact.IDRange
 
 // partialRange is the last tally of a range a stopped page left unfinished.
 type partialRange struct {
@@ -36,11 +33,14 @@ type Continuation struct {
 	// Cursor is the last device id planned in this pass; Planned says the
 	// pass has no more pages to plan; Queue is planned pages not yet sent
 	// (and unfinished ones to send again first).
-	Cursor       int64       `json:"cursor"`
-	Planned      bool        `json:"planned,omitempty"`
-	Queue        []PageRange `json:"queue,omitempty"`
-	NextDeferral time.Time   `json:"nextDeferral,omitempty"`
-	Pushes       int64       `json:"pushes"`
+	Cursor  int64       `json:"cursor"`
+	Planned bool        `json:"planned,omitempty"`
+	Queue   []PageRange `json:"queue,omitempty"`
+	// Retries are the devices pages handed to later retry pages, by due
+	// time; they run beside the pass and the pass ends when none is left.
+	Retries      []campaignact.RetryLater `json:"retries,omitempty"`
+	NextDeferral time.Time                `json:"nextDeferral,omitempty"`
+	Pushes       int64                    `json:"pushes"`
 	// Pages is how many page activities the campaign started, to number
 	// them in the Temporal UI.
 	Pages     int       `json:"pages,omitempty"`

@@ -32,6 +32,7 @@ type result struct {
 	pauseToEnd time.Duration // pause signal to the last push the simulators saw
 	rawCPU     time.Duration // this process's CPU during the raw ceiling
 	workerCPU  time.Duration // the worker process's CPU during the campaign
+	pages      pageStats
 }
 
 func (r result) ratio() float64 { return r.e2e / r.raw }
@@ -154,7 +155,7 @@ func (s *stack) runCampaign(ctx context.Context, res *result, pause bool) error 
 	if res.workerCPU, err = processCPU(w.pid()); err != nil {
 		return err
 	}
-	return s.historySizes(ctx, run.GetID(), res)
+	return s.historySizes(ctx, run.GetID(), began, res)
 }
 
 // pauseOnce waits until pauseAt of the audience is delivered, signals pause,
@@ -196,13 +197,19 @@ func (s *stack) pauseOnce(ctx context.Context, workflowID string, res *result) (
 	return time.Since(signalled), nil
 }
 
-// historySizes finds the largest history among the campaign's runs.
-func (s *stack) historySizes(ctx context.Context, workflowID string, res *result) error {
+// historySizes finds the largest history among the campaign's runs and
+// how long its pages took.
+func (s *stack) historySizes(ctx context.Context, workflowID string, began time.Time, res *result) error {
 	resp, err := s.tc.ListWorkflow(ctx, &workflowservice.ListWorkflowExecutionsRequest{
 		Query: fmt.Sprintf("WorkflowId = '%s'", workflowID), PageSize: 1000})
 	if err != nil {
 		return err
 	}
+	timeline, err := os.Create(filepath.Join(s.dir, workflowID+"-pages.tsv"))
+	if err != nil {
+		return err
+	}
+	defer timeline.Close()
 	for _, ex := range resp.GetExecutions() {
 		d, err := s.tc.DescribeWorkflowExecution(ctx, workflowID, ex.GetExecution().GetRunId())
 		if err != nil {
@@ -210,7 +217,11 @@ func (s *stack) historySizes(ctx context.Context, workflowID string, res *result
 		}
 		res.runs++
 		res.maxEvents = max(res.maxEvents, d.GetWorkflowExecutionInfo().GetHistoryLength())
+		if err := s.addPageStats(ctx, workflowID, ex.GetExecution().GetRunId(), began, &res.pages, timeline); err != nil {
+			return err
+		}
 	}
+	logf("SendPage activities, scheduled to completed: %v (timeline in %s)", res.pages, timeline.Name())
 	return nil
 }
 
