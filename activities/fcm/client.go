@@ -70,7 +70,7 @@ func newClient(ctx context.Context, cfg Config, inFlight int) (*messaging.Client
 	tokenCtx := context.WithValue(context.WithoutCancel(ctx), oauth2.HTTPClient,
 		&http.Client{Transport: base, Timeout: requestTimeout})
 	tokens := jwtCfg.TokenSource(tokenCtx)
-	hc := &http.Client{Transport: &oauth2.Transport{Source: tokens, Base: base}}
+	hc := &http.Client{Transport: noSDKRetry{&oauth2.Transport{Source: tokens, Base: base}}}
 	opts := []option.ClientOption{option.WithHTTPClient(hc)}
 	if cfg.Endpoint != "" {
 		opts = append(opts, option.WithEndpoint(cfg.Endpoint))
@@ -112,4 +112,22 @@ func keyProjectID(key []byte) string {
 		return ""
 	}
 	return f.ProjectID
+}
+
+// noSDKRetry answers a 503 to the Firebase SDK as a 500. The SDK retries
+// every 503 itself, up to 4 times, 0 to 4 s apart, inside the SendEach call
+// (internal.WithDefaultRetryConfig, not configurable): one message of 500
+// answered UNAVAILABLE a few times held the whole call for seconds, and
+// those tries were neither counted nor spaced by the delivery core. A 500
+// is not retried by the SDK; the error is still classified by its body
+// (UNAVAILABLE, with its Retry-After), so the delivery core retries that
+// token alone, on its own schedule.
+type noSDKRetry struct{ http.RoundTripper }
+
+func (t noSDKRetry) RoundTrip(req *http.Request) (*http.Response, error) {
+	resp, err := t.RoundTripper.RoundTrip(req)
+	if err == nil && resp.StatusCode == http.StatusServiceUnavailable {
+		resp.StatusCode, resp.Status = http.StatusInternalServerError, "500 Internal Server Error (503 from FCM)"
+	}
+	return resp, err
 }

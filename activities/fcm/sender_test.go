@@ -238,3 +238,24 @@ func TestTimeout(t *testing.T) {
 		t.Fatal("Send with a done context returned no error")
 	}
 }
+
+// A 503 is the delivery core's to retry, per token and counted: the SDK
+// does not try again inside the call (a token answered UNAVAILABLE once
+// comes back transient, not delivered by a hidden second try).
+func TestUnavailableIsNotRetriedInsideTheCall(t *testing.T) {
+	e := startSim(t)
+	s := e.sender(t, e.keyFile)
+	if err := e.sim.SetTokenFault("once-1", fcmsim.Fault{Status: fcmsim.Unavailable, Remaining: 1}); err != nil {
+		t.Fatal(err)
+	}
+	res, err := s.Send(context.Background(), []delivery.Message{{Token: "once-1"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r := res[0]; r.Class != delivery.Transient || r.Reason != "UNAVAILABLE" {
+		t.Fatalf("got %+v, want transient UNAVAILABLE from the one try", r)
+	}
+	if n := e.sim.Delivered("once-1"); n != 0 {
+		t.Fatalf("the SDK retried the 503 inside the call: delivered %d", n)
+	}
+}
