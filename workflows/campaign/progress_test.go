@@ -41,15 +41,16 @@ type progressSample struct {
 }
 
 // The progress query follows the ledger while pages run: sampled during a
-// campaign limited to 500/s with pages of 500 devices (each page runs for
-// seconds), its counts rise, are never ahead of the ledger, catch up with
+// campaign limited to 200/s with pages of 250 devices (each page runs for
+// seconds; a limit a loaded 2-core machine still reaches, so "at speed" is
+// about the product and not the machine), its counts rise, are never ahead of the ledger, catch up with
 // any ledger reading at the next refresh, and its rate is the ledger's and
 // within 10 % of the limit once at speed.
 func TestCampaignE2EProgressFollowsTheLedger(t *testing.T) {
-	const limit = 500
+	const limit = 200
 	r := campaigntest.New(t)
-	r.StartWorker(t, campaign.Tuning{PageSize: 500, Window: 8, PlanPages: 8, PagesPerRun: 400})
-	r.Seed(t, campaigntest.SeedSpec{FCM: 6000, APNs: 3000})
+	r.StartWorker(t, campaign.Tuning{PageSize: 250, Window: 8, PlanPages: 8, PagesPerRun: 400})
+	r.Seed(t, campaigntest.SeedSpec{FCM: 3200, APNs: 1600})
 	c := campaigntest.Spec("live-progress")
 	c.RatePerSecond = limit
 	run := r.Start(t, c)
@@ -65,7 +66,7 @@ func TestCampaignE2EProgressFollowsTheLedger(t *testing.T) {
 		time.Sleep(200 * time.Millisecond) // sampling pace, not a wait for a condition
 	}
 	final := r.Finish(t, run)
-	if final.State != campaign.CampaignCompleted || final.Sent != 9000 || final.Remaining != 0 {
+	if final.State != campaign.CampaignCompleted || final.Sent != 4800 || final.Remaining != 0 {
 		t.Fatalf("final progress = %+v", final)
 	}
 
@@ -112,7 +113,7 @@ func checkCatchesUp(t *testing.T, samples []progressSample) {
 }
 
 // checkRises: sent never goes back and moves between page ends (pages of
-// 1 000 at 500/s take seconds each, so many distinct values mean refreshes).
+// 250 at 200/s take seconds each, so many distinct values mean refreshes).
 func checkRises(t *testing.T, samples []progressSample) {
 	t.Helper()
 	distinct, last := 0, int64(-1)
