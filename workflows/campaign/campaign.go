@@ -42,7 +42,7 @@ type Campaign struct {
 	Continuation *Continuation `json:"continuation,omitempty"`
 }
 
-// CancelRequest is the cancel signal's payload.
+// CancelRequest is the cancel and pause signals' payload (or none).
 type CancelRequest struct {
 	Reason string `json:"reason"`
 }

@@ -35,7 +35,10 @@ type campaignRun struct {
 	logger     log.Logger
 	notes      notifier
 
-	pauseCh, resumeCh, cancelCh workflow.ReceiveChannel
+	signalCh map[string]workflow.ReceiveChannel
+	// strictSignals: signal payloads are read strictly (runs recorded
+	// before took any payload).
+	strictSignals bool
 	// active is the state resume returns to (running, or waiting for quiet
 	// hours to end).
 	active string
@@ -66,6 +69,7 @@ func newCampaignRun(ctx workflow.Context, input json.RawMessage, t Tuning) (*cam
 		// and neither check their id, claim nor release.
 		r.Owns = workflow.GetVersion(ctx, "run-ownership", workflow.DefaultVersion, 1) == 1
 	}
+	r.strictSignals = workflow.GetVersion(ctx, "strict-signals", workflow.DefaultVersion, 1) == 1
 	r.notes.last = r.State
 	if fe := r.refuseInput(ctx, in, decodeErr); fe != nil {
 		return nil, temporal.NewNonRetryableApplicationError("invalid campaign input: "+fe.Error(), workflows.ErrInvalidInput, nil, fe.Field)
@@ -77,12 +81,14 @@ func newCampaignRun(ctx workflow.Context, input json.RawMessage, t Tuning) (*cam
 	if err != nil {
 		return nil, err
 	}
-	r.pauseCh = workflow.GetSignalChannelWithOptions(ctx, SignalPause,
-		workflow.SignalChannelOptions{Description: "Pause sending; pages in flight finish their current provider call"})
-	r.resumeCh = workflow.GetSignalChannelWithOptions(ctx, SignalResume,
-		workflow.SignalChannelOptions{Description: "Resume a paused campaign (also after credentials were fixed)"})
-	r.cancelCh = workflow.GetSignalChannelWithOptions(ctx, SignalCancel,
-		workflow.SignalChannelOptions{Description: `Stop the campaign for good: {"reason": "..."}`})
+	r.signalCh = map[string]workflow.ReceiveChannel{}
+	for _, sig := range []struct{ name, what string }{
+		{SignalPause, `Pause sending; pages in flight finish their current provider call. Input: {"reason": "..."} or none`},
+		{SignalResume, "Resume a paused campaign (also after credentials were fixed). No input"},
+		{SignalCancel, `Stop the campaign for good. Input: {"reason": "..."} or none`},
+	} {
+		r.signalCh[sig.name] = workflow.GetSignalChannelWithOptions(ctx, sig.name, workflow.SignalChannelOptions{Description: sig.what})
+	}
 	return r, r.upsertState(ctx)
 }
 

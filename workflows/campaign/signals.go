@@ -1,27 +1,25 @@
 package campaign
 
 import (
+	"encoding/json"
 	"fmt"
 
 	"go.temporal.io/sdk/workflow"
 
 	campaignact "github.com/imshift/imshift/activities/campaign"
+	"github.com/imshift/imshift/workflows"
 )
 
 // addSignals lets sel wake on pause, resume, cancel and on the workflow's
 // own cancellation.
 func (r *campaignRun) addSignals(ctx workflow.Context, sel workflow.Selector) {
-	sel.AddReceive(r.pauseCh, func(c workflow.ReceiveChannel, _ bool) {
-		receiveAny(ctx, c)
-		r.onPause(ctx)
-	})
-	sel.AddReceive(r.resumeCh, func(c workflow.ReceiveChannel, _ bool) {
-		receiveAny(ctx, c)
-		r.onResume(ctx)
-	})
-	sel.AddReceive(r.cancelCh, func(c workflow.ReceiveChannel, _ bool) {
-		r.onCancel(ctx, cancelReason(receiveAny(ctx, c)))
-	})
+	for _, name := range []string{SignalPause, SignalResume, SignalCancel} {
+		sel.AddReceive(r.signalCh[name], func(c workflow.ReceiveChannel, _ bool) {
+			var payload json.RawMessage
+			c.Receive(ctx, &payload)
+			r.onSignal(ctx, name, payload)
+		})
+	}
 	if ctx.Err() == nil {
 		sel.AddReceive(ctx.Done(), func(workflow.ReceiveChannel, bool) {
 			r.onCancel(ctx, "the workflow was cancelled")
@@ -31,52 +29,92 @@ func (r *campaignRun) addSignals(ctx workflow.Context, sel workflow.Selector) {
 
 // drainSignals applies every signal already delivered, before the run ends.
 func (r *campaignRun) drainSignals(ctx workflow.Context) {
-	for {
-		var v any
-		switch {
-		case r.pauseCh.ReceiveAsync(&v):
-			r.onPause(ctx)
-		case r.resumeCh.ReceiveAsync(&v):
-			r.onResume(ctx)
-		case r.cancelCh.ReceiveAsync(&v):
-			r.onCancel(ctx, cancelReason(v))
-		default:
+	for got := true; got; {
+		got = false
+		for _, name := range []string{SignalPause, SignalResume, SignalCancel} {
+			var payload json.RawMessage
+			if r.signalCh[name].ReceiveAsync(&payload) {
+				r.onSignal(ctx, name, payload)
+				got = true
+				break
+			}
+		}
+	}
+}
+
+// onSignal reads a signal's payload and applies it. A run with strict
+// signals refuses a payload with an unknown field or a wrong type, records
+// it in rejectedSignals naming the field, and changes nothing (a misspelt
+// cancel must not cancel with a reason nobody wrote); runs recorded before
+// took any payload and still do.
+func (r *campaignRun) onSignal(ctx workflow.Context, name string, payload json.RawMessage) {
+	var in CancelRequest // pause takes the same {"reason"}; resume nothing
+	switch {
+	case !r.strictSignals:
+		if name == SignalCancel { // pause took no reason then
+			in.Reason = lenientReason(payload)
+		}
+	case name == SignalResume:
+		if err := workflows.DecodeStrict(payload, &struct{}{}); err != nil {
+			r.reject(ctx, name, err)
+			return
+		}
+	default:
+		if err := workflows.DecodeStrict(payload, &in); err != nil {
+			r.reject(ctx, name, err)
 			return
 		}
 	}
+	switch name {
+	case SignalPause:
+		r.onPause(ctx, in.Reason)
+	case SignalResume:
+		r.onResume(ctx)
+	case SignalCancel:
+		r.onCancel(ctx, in.Reason)
+	}
 }
 
-// receiveAny takes one signal whatever its payload: operators send pause and
-// resume from the UI or CLI with or without input, and a payload that does
-// not decode must not wedge the workflow.
-func receiveAny(ctx workflow.Context, c workflow.ReceiveChannel) any {
+// reject records a refused signal (the last keepRejected are kept).
+func (r *campaignRun) reject(ctx workflow.Context, name string, err error) {
+	r.logger.Info("signal rejected", "signal", name, "state", r.State, "error", err)
+	r.RejectedSignals = append(r.RejectedSignals, RejectedSignal{
+		At: workflow.Now(ctx), Name: name, State: r.State, Reason: "payload refused: " + err.Error(),
+	})
+	if n := len(r.RejectedSignals); n > keepRejected {
+		r.RejectedSignals = r.RejectedSignals[n-keepRejected:]
+	}
+}
+
+// keepRejected bounds rejectedSignals, which continue-as-new carries.
+const keepRejected = 20
+
+// lenientReason reads {"reason": "..."} or a bare string, as runs recorded
+// before strict signals did.
+func lenientReason(payload json.RawMessage) string {
 	var v any
-	c.Receive(ctx, &v)
-	return v
-}
-
-// cancelReason reads {"reason": "..."} (or a bare string).
-func cancelReason(v any) string {
+	_ = json.Unmarshal(payload, &v)
 	switch x := v.(type) {
 	case map[string]any:
-		if s, ok := x["reason"].(string); ok && s != "" {
+		if s, ok := x["reason"].(string); ok {
 			return s
 		}
 	case string:
-		if x != "" {
-			return x
-		}
+		return x
 	}
-	return "cancelled by an operator"
+	return ""
 }
 
 // onPause stops sending: the stop flag makes pages in flight end after
 // their current provider call, and no page is launched until resume.
-func (r *campaignRun) onPause(ctx workflow.Context) {
+func (r *campaignRun) onPause(ctx workflow.Context, reason string) {
 	if r.State != CampaignRunning && r.State != CampaignWaiting {
 		return
 	}
-	r.active, r.State, r.Reason = r.State, CampaignPaused, "paused by an operator"
+	if reason == "" {
+		reason = "paused by an operator"
+	}
+	r.active, r.State, r.Reason = r.State, CampaignPaused, reason
 	if err := r.setStop(ctx, campaignact.StopPaused); err != nil {
 		r.logger.Error("raising the stop flag failed", "error", err)
 	}
@@ -103,6 +141,9 @@ func (r *campaignRun) onResume(ctx workflow.Context) {
 func (r *campaignRun) onCancel(ctx workflow.Context, reason string) {
 	if r.stopping() || r.State == CampaignCompleted {
 		return
+	}
+	if reason == "" {
+		reason = "cancelled by an operator"
 	}
 	r.State, r.Reason = CampaignCancelled, reason
 	if err := r.setStop(ctx, campaignact.StopCancelled); err != nil {

@@ -50,6 +50,17 @@ type Continuation struct {
 	// claimed the campaign (docs/ownership.md) and releases it at the end.
 	// False for chains started before run ownership, which must replay.
 	Owns bool `json:"owns,omitempty"`
+	// RejectedSignals are the last signals whose payload was refused.
+	RejectedSignals []RejectedSignal `json:"rejectedSignals,omitempty"`
+}
+
+// RejectedSignal is an operator signal the campaign refused, and why
+// (the field its payload got wrong).
+type RejectedSignal struct {
+	At     time.Time `json:"at"`
+	Name   string    `json:"name"`
+	State  string    `json:"state"`
+	Reason string    `json:"reason"`
 }
 
 // Progress is the answer of the progress query and the workflow's result.
@@ -82,8 +93,11 @@ type Progress struct {
 	// pages ran (every 2 s); pages that end also update them.
 	RefreshedAt *time.Time            `json:"refreshedAt,omitempty"`
 	Problems    []campaignact.Problem `json:"problems,omitempty"`
-	StartedAt   time.Time             `json:"startedAt"`
-	Runs        int                   `json:"runs"`
+	// Rejected are the last signals whose payload was refused, naming the
+	// field (docs/campaigns.md).
+	Rejected  []RejectedSignal `json:"rejectedSignals,omitempty"`
+	StartedAt time.Time        `json:"startedAt"`
+	Runs      int              `json:"runs"`
 }
 
 // Targeted is the audience size over all providers.
@@ -164,6 +178,7 @@ func (r *campaignRun) progress() Progress {
 		Skipped:       c.Skipped,
 		PagesInFlight: len(r.inFlight),
 		Problems:      r.problems,
+		Rejected:      r.RejectedSignals,
 		StartedAt:     r.StartedAt,
 		Runs:          r.Runs,
 	}

@@ -3,6 +3,7 @@ package campaign_test
 import (
 	"context"
 	"errors"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -551,5 +552,39 @@ func TestCampaignRefusesInputTheCLILetsThrough(t *testing.T) {
 			env.AssertNotCalled(t, ownership.ClaimName, mock.Anything, mock.Anything)
 			env.AssertNotCalled(t, campaignact.PrepareName, mock.Anything, mock.Anything)
 		})
+	}
+}
+
+// A signal payload with an unknown field or a wrong type changes nothing and
+// is recorded with the field named; a correct one then applies.
+func TestCampaignRejectsSignalPayloadsNamingTheField(t *testing.T) {
+	a := newAudience(100)
+	env := suiteEnv(t, a, smallTuning)
+	var during campaign.Progress
+	env.RegisterDelayedCallback(func() {
+		env.SignalWorkflow(campaign.SignalCancel, map[string]any{"reasn": "typo"})
+		env.SignalWorkflow(campaign.SignalPause, map[string]any{"reason": 7})
+		env.SignalWorkflow(campaign.SignalResume, map[string]any{"now": true})
+	}, 1500*time.Millisecond)
+	env.RegisterDelayedCallback(func() {
+		during = queryProgress(t, env)
+		env.SignalWorkflow(campaign.SignalCancel, campaign.CancelRequest{Reason: "wrong audience"})
+	}, 1600*time.Millisecond)
+	env.ExecuteWorkflow(campaign.PushCampaignName, testCampaign())
+	p := result(t, env)
+	if during.State != campaign.CampaignRunning {
+		t.Errorf("state after refused signals = %q, want running", during.State)
+	}
+	want := []string{"cancel: payload refused: reasn: unknown field", "pause: payload refused: reason: must be a string",
+		"resume: payload refused: now: unknown field"}
+	var got []string
+	for _, r := range during.Rejected {
+		got = append(got, r.Name+": "+r.Reason)
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("rejectedSignals = %q, want %q", got, want)
+	}
+	if p.State != campaign.CampaignCancelled || p.Reason != "wrong audience" || len(p.Rejected) != 3 {
+		t.Errorf("result = %+v", p)
 	}
 }
