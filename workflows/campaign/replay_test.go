@@ -10,10 +10,8 @@ import (
 	"time"
 
 	historypb "go.temporal.io/api/history/v1"
-	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/worker"
 	"go.temporal.io/sdk/workflow"
-	"google.golang.org/protobuf/encoding/protojson"
 
 	"github.com/imshift/imshift/testbed/rigs/campaigntest"
 	"github.com/imshift/imshift/testbed/testenv"
@@ -30,49 +28,27 @@ var recordTuning = campaign.Tuning{PageSize: 50, Window: 4, PlanPages: 4, PagesP
 // run ownership, one of them started by hand under another workflow id with
 // a field the old code dropped (quietHour).
 func TestReplayRecordedHistories(t *testing.T) {
-	files, err := filepath.Glob("testdata/history-*.json")
-	if err != nil || len(files) < 5 {
-		t.Fatalf("recorded histories: %v %v", files, err)
-	}
-	replayAll(t, files)
+	replayAll(t, "testdata", 5)
 }
 
-func replayAll(t *testing.T, files []string) {
-	for _, f := range files {
-		t.Run(filepath.Base(f), func(t *testing.T) {
-			r := worker.NewWorkflowReplayer()
-			r.RegisterWorkflowWithOptions(campaign.TunedPushCampaign(recordTuning),
-				workflow.RegisterOptions{Name: campaign.PushCampaignName})
-			h, id := loadHistory(t, f)
-			err := r.ReplayWorkflowHistoryWithOptions(nil, h, worker.ReplayWorkflowHistoryOptions{
-				OriginalExecution: workflow.Execution{ID: id}, // the run id comes from the history
-			})
-			if err != nil {
-				t.Fatal(err)
-			}
-		})
-	}
+func replayAll(t *testing.T, dir string, atLeast int) {
+	testenv.ReplayHistories(t, dir, atLeast, func(t *testing.T, file string, _ *historypb.History, r worker.WorkflowReplayer) string {
+		r.RegisterWorkflowWithOptions(campaign.TunedPushCampaign(recordTuning),
+			workflow.RegisterOptions{Name: campaign.PushCampaignName})
+		return recordedWorkflowID(file)
+	})
 }
 
-// loadHistory reads a recorded history and the workflow id it ran under:
+// recordedWorkflowID is the workflow id a recorded history ran under:
 // history-<scenario>-run<n>.json was recorded as campaign-rec-<scenario>;
 // history-<scenario>-run<n>~<workflow id>.json under the id it names (a run
 // started by hand under another id, before canonical ids were enforced).
-func loadHistory(t *testing.T, file string) (*historypb.History, string) {
-	f, err := os.Open(file)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	h, err := client.HistoryFromJSON(f, client.HistoryJSONOptions{})
-	if err != nil {
-		t.Fatal(err)
+func recordedWorkflowID(file string) string {
+	if id, ok := testenv.HistoryWorkflowID(file); ok {
+		return id
 	}
 	name := strings.TrimSuffix(strings.TrimPrefix(filepath.Base(file), "history-"), ".json")
-	if _, id, ok := strings.Cut(name, "~"); ok {
-		return h, id
-	}
-	return h, campaign.CampaignWorkflowID("rec-" + name[:strings.LastIndex(name, "-run")])
+	return campaign.CampaignWorkflowID("rec-" + name[:strings.LastIndex(name, "-run")])
 }
 
 // TestRecordAndReplayOnRealServer runs campaigns on the dev server with the
@@ -100,11 +76,7 @@ func TestRecordAndReplayOnRealServer(t *testing.T) {
 		waitState(t, r, id, campaign.CampaignRunning)
 		signal(t, r, id, campaign.SignalCancel, campaign.CancelRequest{Reason: "recording"})
 	})
-	files, err := filepath.Glob(filepath.Join(dir, "history-*.json"))
-	if err != nil || len(files) < 4 {
-		t.Fatalf("recorded %v %v", files, err)
-	}
-	replayAll(t, files)
+	replayAll(t, dir, 4)
 }
 
 // record runs campaign rec-<name>, lets steer act on it, waits for its end
@@ -118,7 +90,7 @@ func record(t *testing.T, r *campaigntest.Rig, dir, name string, steer func(id s
 	}
 	p := r.Finish(t, run)
 	t.Logf("%s ended %s after %d runs", name, p.State, p.Runs+1)
-	writeRuns(t, r, dir, name, run.GetID(), run.GetRunID())
+	testenv.WriteHistories(context.Background(), t, r.Temporal, dir, name, run.GetID(), run.GetRunID())
 }
 
 func signal(t *testing.T, r *campaigntest.Rig, id, name string, payload any) {
@@ -133,32 +105,4 @@ func waitState(t *testing.T, r *campaigntest.Rig, id, state string) {
 		var p campaign.Progress
 		return err == nil && v.Get(&p) == nil && p.State == state
 	})
-}
-
-// writeRuns writes the history of the first run and of every run it
-// continued as new into, in order.
-func writeRuns(t *testing.T, r *campaigntest.Rig, dir, name, workflowID, runID string) {
-	for n := 1; runID != ""; n++ {
-		h := &historypb.History{}
-		it := r.Temporal.GetWorkflowHistory(context.Background(), workflowID, runID, false, 0)
-		next := ""
-		for it.HasNext() {
-			e, err := it.Next()
-			if err != nil {
-				t.Fatal(err)
-			}
-			h.Events = append(h.Events, e)
-			if a := e.GetWorkflowExecutionContinuedAsNewEventAttributes(); a != nil {
-				next = a.GetNewExecutionRunId()
-			}
-		}
-		b, err := protojson.MarshalOptions{Indent: "  "}.Marshal(h)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(filepath.Join(dir, fmt.Sprintf("history-%s-run%d.json", name, n)), b, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		runID = next
-	}
 }

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"net/http/httptest"
 	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -16,7 +15,6 @@ import (
 	"go.temporal.io/sdk/converter"
 	"go.temporal.io/sdk/worker"
 	"go.temporal.io/sdk/workflow"
-	"google.golang.org/protobuf/encoding/protojson"
 
 	migact "github.com/imshift/imshift/activities/migration"
 	notifyact "github.com/imshift/imshift/activities/notify"
@@ -39,52 +37,27 @@ const recordedContinueAsNewEvery = 3
 // server (testdata/history-*.json) against today's code: a change that
 // would break a running migration fails here.
 func TestReplayRecordedHistories(t *testing.T) {
-	files, err := filepath.Glob("testdata/history-*.json")
-	if err != nil || len(files) < 4 {
-		t.Fatalf("recorded histories: %v %v", files, err)
-	}
-	replayAll(t, files)
+	replayAll(t, "testdata", 4)
 }
 
-func replayAll(t *testing.T, files []string) {
-	for _, f := range files {
-		t.Run(filepath.Base(f), func(t *testing.T) {
-			every := defaultContinueAsNewEvery
-			if strings.Contains(f, "continue-as-new") {
-				every = recordedContinueAsNewEvery
-			}
-			withContinueAsNewEvery(t, every)
-			r := worker.NewWorkflowReplayer()
-			r.RegisterWorkflowWithOptions(TrafficMigration, workflow.RegisterOptions{Name: WorkflowName})
-			h, id := loadHistory(t, f)
-			err := r.ReplayWorkflowHistoryWithOptions(nil, h, worker.ReplayWorkflowHistoryOptions{
-				OriginalExecution: workflow.Execution{ID: id}, // the run id comes from the history
-			})
-			if err != nil {
-				t.Fatal(err)
-			}
-		})
-	}
-}
-
-// loadHistory reads a recorded history and the workflow id it ran under:
-// migration-<migrationId> of its plan (the workflow refuses any other).
-func loadHistory(t *testing.T, file string) (*historypb.History, string) {
-	f, err := os.Open(file)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	h, err := client.HistoryFromJSON(f, client.HistoryJSONOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	var plan Plan
-	input := h.Events[0].GetWorkflowExecutionStartedEventAttributes().GetInput()
-	if err := converter.GetDefaultDataConverter().FromPayloads(input, &plan); err != nil {
-		t.Fatal(err)
-	}
-	return h, WorkflowID(plan.MigrationID)
+// replayAll replays with the hand-over period each history was recorded
+// with, under migration-<migrationId> of its plan (the workflow refuses any
+// other id).
+func replayAll(t *testing.T, dir string, atLeast int) {
+	testenv.ReplayHistories(t, dir, atLeast, func(t *testing.T, file string, h *historypb.History, r worker.WorkflowReplayer) string {
+		every := defaultContinueAsNewEvery
+		if strings.Contains(file, "continue-as-new") {
+			every = recordedContinueAsNewEvery
+		}
+		withContinueAsNewEvery(t, every)
+		r.RegisterWorkflowWithOptions(TrafficMigration, workflow.RegisterOptions{Name: WorkflowName})
+		var plan Plan
+		input := h.Events[0].GetWorkflowExecutionStartedEventAttributes().GetInput()
+		if err := converter.GetDefaultDataConverter().FromPayloads(input, &plan); err != nil {
+			t.Fatal(err)
+		}
+		return WorkflowID(plan.MigrationID)
+	})
 }
 
 // recorder runs migrations on the dev server with the real activities.
@@ -118,11 +91,7 @@ func TestRecordAndReplayOnRealServer(t *testing.T) {
 	})
 	withContinueAsNewEvery(t, recordedContinueAsNewEvery)
 	r.record("continue-as-new", func(r *recorder, id string) Plan { return recordingPlan(id) })
-	files, err := filepath.Glob(filepath.Join(r.dir, "history-*.json"))
-	if err != nil || len(files) < 5 {
-		t.Fatalf("recorded %v %v", files, err)
-	}
-	replayAll(t, files)
+	replayAll(t, r.dir, 5)
 }
 
 func newRecorder(t *testing.T) *recorder {
@@ -191,7 +160,7 @@ func (r *recorder) record(name string, scenario func(r *recorder, id string) Pla
 		r.t.Fatal(err)
 	}
 	r.t.Logf("%s ended %s after %d runs", name, st.State, st.Runs)
-	r.writeRuns(name, run.GetID(), run.GetRunID())
+	testenv.WriteHistories(r.ctx, r.t, r.tc, r.dir, name, run.GetID(), run.GetRunID())
 }
 
 // steer sends the scenario's signals as the run reaches each state.
@@ -242,33 +211,4 @@ func (r *recorder) wait(id string, want State) {
 		v, err := r.tc.QueryWorkflow(r.ctx, WorkflowID(id), "", QueryStatus)
 		return err == nil && v.Get(&st) == nil && st.State == want
 	})
-}
-
-// writeRuns writes the history of the first run and of every run it
-// continued as new into, in order.
-func (r *recorder) writeRuns(name, workflowID, runID string) {
-	for n := 1; runID != ""; n++ {
-		h := &historypb.History{}
-		it := r.tc.GetWorkflowHistory(r.ctx, workflowID, runID, false, 0)
-		next := ""
-		for it.HasNext() {
-			e, err := it.Next()
-			if err != nil {
-				r.t.Fatal(err)
-			}
-			h.Events = append(h.Events, e)
-			if a := e.GetWorkflowExecutionContinuedAsNewEventAttributes(); a != nil {
-				next = a.GetNewExecutionRunId()
-			}
-		}
-		b, err := protojson.MarshalOptions{Indent: "  "}.Marshal(h)
-		if err != nil {
-			r.t.Fatal(err)
-		}
-		path := filepath.Join(r.dir, fmt.Sprintf("history-%s-run%d.json", name, n))
-		if err := os.WriteFile(path, b, 0o644); err != nil {
-			r.t.Fatal(err)
-		}
-		runID = next
-	}
 }
