@@ -138,26 +138,26 @@ func campaignWatchCommand(a *app) *cobra.Command {
 	var asJSON bool
 	cmd := &cobra.Command{
 		Use:   "watch <campaignId>",
-		Short: "Show a live progress bar until the campaign ends",
+		Short: "Show the progress until the campaign ends: a live bar on a terminal, else a line per change",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			out := cmd.OutOrStdout()
-			say := func(line string) { fmt.Fprintf(out, "\r\033[K%s\n", line) }
-			err := follow(cmd.Context(), every, say, func(ctx context.Context) (bool, error) {
+			s := newScreen(cmd.OutOrStdout(), asJSON)
+			err := follow(cmd.Context(), every, s.say, func(ctx context.Context) (bool, error) {
 				p, closed, err := a.campaignProgress(ctx, args[0])
 				if err != nil {
 					return false, err
 				}
 				if asJSON { // one progress object per line (JSON Lines)
-					return closed, json.NewEncoder(out).Encode(p)
+					return closed, json.NewEncoder(s.out).Encode(p)
 				}
-				fmt.Fprintf(out, "\r\033[K%s", progressLine(p))
+				s.update(progressLine(p))
 				if closed && p.Reason != "" {
-					fmt.Fprintf(out, "\n%s", p.Reason)
+					s.keep()
+					s.say(p.Reason)
 				}
 				return closed, nil
 			})
-			fmt.Fprintln(out)
+			s.keep()
 			return err
 		},
 	}

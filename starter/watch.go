@@ -4,8 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
-	"os"
 	"slices"
 	"strings"
 	"time"
@@ -26,8 +24,7 @@ or the next analysis and shows live provisioning counts; otherwise (a pipe, a fi
 --json prints each item as one JSON object per line: {"at","kind":"event|analysis|rejected","text","data"}.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			w := &watcher{out: cmd.OutOrStdout(), json: asJSON}
-			w.live = !asJSON && isTerminal(w.out)
+			w := &watcher{screen: newScreen(cmd.OutOrStdout(), asJSON), json: asJSON}
 			err := follow(cmd.Context(), every, w.say, func(ctx context.Context) (bool, error) {
 				st, closed, err := a.migrationStatus(ctx, args[0])
 				if err != nil {
@@ -40,10 +37,10 @@ or the next analysis and shows live provisioning counts; otherwise (a pipe, a fi
 					w.say(fmt.Sprintf("migration %s ended: %s", st.MigrationID, st.State))
 					return true, nil
 				}
-				w.countdown(countdownLine(st, time.Now()))
+				w.redraw(countdownLine(st, time.Now()))
 				return false, nil
 			})
-			w.countdown("")
+			w.redraw("")
 			return err
 		},
 	}
@@ -52,23 +49,11 @@ or the next analysis and shows live provisioning counts; otherwise (a pipe, a fi
 	return cmd
 }
 
-// isTerminal says whether w is a terminal (a character device), where a
-// line can be redrawn in place.
-func isTerminal(w io.Writer) bool {
-	f, ok := w.(*os.File)
-	if !ok {
-		return false
-	}
-	fi, err := f.Stat()
-	return err == nil && fi.Mode()&os.ModeCharDevice != 0
-}
-
 // watcher prints what a migration watch has not printed yet.
 type watcher struct {
-	out        io.Writer
-	live, json bool
-	drawn      bool // a countdown line is on the screen
-	seen       watchMark
+	screen
+	json bool
+	seen watchMark
 }
 
 // watchMark is what watch has printed already.
@@ -86,24 +71,11 @@ type watchItem struct {
 
 // say prints a line, above the countdown on a terminal.
 func (w *watcher) say(line string) {
-	w.countdown("")
 	if w.json {
 		_ = json.NewEncoder(w.out).Encode(watchItem{At: time.Now().UTC(), Kind: "watch", Text: line})
 		return
 	}
-	fmt.Fprintln(w.out, line)
-}
-
-// countdown redraws the last line on a terminal; "" clears it.
-func (w *watcher) countdown(line string) {
-	if !w.live {
-		return
-	}
-	if w.drawn {
-		fmt.Fprint(w.out, "\r\033[K")
-	}
-	fmt.Fprint(w.out, line)
-	w.drawn = line != ""
+	w.screen.say(line)
 }
 
 // print writes the items of st newer than the mark, in time order.
@@ -113,7 +85,7 @@ func (w *watcher) print(st migration.Status) error {
 	if len(items) == 0 {
 		return nil
 	}
-	w.countdown("")
+	w.redraw("")
 	for _, it := range items {
 		if w.json {
 			if err := json.NewEncoder(w.out).Encode(it); err != nil {

@@ -3,6 +3,8 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"io"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -23,7 +25,7 @@ func TestWatchStreamIsOneTimeOrderedList(t *testing.T) {
 		RejectedSignals: []migration.RejectedSignal{{At: t0.Add(time.Second), Name: "resume", State: migration.StateProvisioning, Reason: "not paused"}},
 	}
 	var out bytes.Buffer
-	w := &watcher{out: &out}
+	w := &watcher{screen: screen{out: &out}}
 	if err := w.print(st); err != nil {
 		t.Fatal(err)
 	}
@@ -42,7 +44,7 @@ func TestWatchStreamIsOneTimeOrderedList(t *testing.T) {
 	}
 
 	out.Reset()
-	w = &watcher{out: &out, json: true}
+	w = &watcher{screen: screen{out: &out}, json: true}
 	if err := w.print(st); err != nil {
 		t.Fatal(err)
 	}
@@ -79,11 +81,33 @@ func TestWatchCountdownLine(t *testing.T) {
 		t.Fatalf("approval countdown %q", got)
 	}
 	var out bytes.Buffer
-	w := &watcher{out: &out, live: true}
-	w.countdown("a")
-	w.countdown("b")
+	w := &watcher{screen: screen{out: &out, live: true}}
+	w.redraw("a")
+	w.redraw("b")
 	w.say("event")
 	if got := out.String(); got != "a\r\033[Kb\r\033[Kevent\n" {
 		t.Fatalf("terminal output %q", got)
+	}
+}
+
+// Off a terminal (here a pipe, as when the output is piped or redirected)
+// a state line is printed once per change and nothing is redrawn.
+func TestScreenOffTerminalPrintsALinePerChange(t *testing.T) {
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	s := newScreen(w, false)
+	for _, line := range []string{"a", "a", "b"} {
+		s.update(line)
+	}
+	s.redraw("countdown")
+	s.say("note")
+	s.keep()
+	w.Close()
+	got, err := io.ReadAll(r)
+	if err != nil || string(got) != "a\nb\nnote\n" {
+		t.Fatalf("piped output %q: %v", got, err)
 	}
 }
