@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
+	"net/http/pprof"
 	"sync"
 	"time"
 
@@ -56,6 +57,11 @@ func (d *deps) checks() []check {
 func opsHandler(d *deps) http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle("GET /metrics", promhttp.Handler())
+	// Go's profiler, on the same in-cluster address: `go tool pprof
+	// http://<metrics addr>/debug/pprof/profile?seconds=20` is how the
+	// benchmarks' CPU per push is explained (docs/delivery.md).
+	mux.HandleFunc("GET /debug/pprof/", pprof.Index)
+	mux.HandleFunc("GET /debug/pprof/profile", pprof.Profile)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		status, healthy := runChecks(r.Context(), d.checks())
 		code := http.StatusOK

@@ -59,6 +59,9 @@ func StartSendPush(ctx context.Context, c client.Client, taskQueue string, req S
 		TypedSearchAttributes: temporal.NewSearchAttributes(
 			workflows.KindKey.ValueSet("push"), workflows.StateKey.ValueSet(StateSending)),
 		StaticSummary: Summary(req),
+		// The worker in this process takes the first workflow task in the
+		// start's answer, skipping a round trip through the task queue.
+		EnableEagerStart: true,
 	}
 	run, err := c.ExecuteWorkflow(ctx, opts, SendPushName, req)
 	if err != nil {

@@ -58,6 +58,7 @@ type flags struct {
 	faults      bool
 	sendPush    bool
 	step        time.Duration
+	profile     time.Duration
 }
 
 func parseFlags() (flags, error) {
@@ -75,6 +76,7 @@ func parseFlags() (flags, error) {
 	flag.BoolVar(&f.faults, "faults", false, "run clean, then with 20 % 429 + 20 % 503 injected, at the first latency")
 	flag.BoolVar(&f.sendPush, "sendpush", false, "drive POST /v1/push at rising rates instead, at the first latency")
 	flag.DurationVar(&f.step, "step", 30*time.Second, "-sendpush: how long each rate is held")
+	flag.DurationVar(&f.profile, "profile", 0, "save a CPU profile of the worker, this long from each campaign's start, as <campaign>-cpu.pprof in the log directory")
 	flag.Parse()
 	for _, s := range strings.Split(lat, ",") {
 		d, err := time.ParseDuration(strings.TrimSpace(s))

@@ -119,7 +119,7 @@ func benchCampaign(id string) campaign.Campaign {
 // runCampaign starts a fresh worker process and the campaign, pauses it
 // once if pause is set, resumes it, and waits for the end.
 func (s *stack) runCampaign(ctx context.Context, res *result, pause bool) error {
-	w, queue, _, err := s.startWorker(ctx, fmt.Sprintf("bench-%dms", res.latency.Milliseconds()))
+	w, queue, addrs, err := s.startWorker(ctx, fmt.Sprintf("bench-%dms", res.latency.Milliseconds()))
 	if err != nil {
 		return err
 	}
@@ -131,6 +131,7 @@ func (s *stack) runCampaign(ctx context.Context, res *result, pause bool) error 
 	if err != nil {
 		return err
 	}
+	s.profileWorker(addrs, c.CampaignID)
 	var paused time.Duration
 	if pause {
 		if paused, err = s.pauseOnce(ctx, run.GetID(), res); err != nil {
