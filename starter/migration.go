@@ -166,8 +166,9 @@ func (a *app) signalMigration(cmd *cobra.Command, migrationID, signal string, pa
 		if err != nil {
 			return err
 		}
-		if len(after.RejectedSignals) > 0 && rejectedSince(after, before) {
-			r := after.RejectedSignals[len(after.RejectedSignals)-1]
+		// Another signal's rejection (one sent just before, with the
+		// temporal CLI) is not this one's answer.
+		if r, ok := lastRejectedSince(after, before); ok && r.Name == signal {
 			return fmt.Errorf("%s rejected in state %s: %s", r.Name, r.State, r.Reason)
 		}
 		if len(after.Events) > 0 && !sameLastEvent(after, before) {
@@ -181,9 +182,15 @@ func (a *app) signalMigration(cmd *cobra.Command, migrationID, signal string, pa
 	return nil
 }
 
-func rejectedSince(after, before migration.Status) bool {
+// lastRejectedSince is the last rejected signal in after, when it is not in
+// before.
+func lastRejectedSince(after, before migration.Status) (migration.RejectedSignal, bool) {
 	n, m := len(after.RejectedSignals), len(before.RejectedSignals)
-	return n > m || n > 0 && m > 0 && !after.RejectedSignals[n-1].At.Equal(before.RejectedSignals[m-1].At)
+	if n == 0 {
+		return migration.RejectedSignal{}, false
+	}
+	last := after.RejectedSignals[n-1]
+	return last, n > m || m > 0 && !last.At.Equal(before.RejectedSignals[m-1].At)
 }
 
 func sameLastEvent(after, before migration.Status) bool {
