@@ -22,8 +22,10 @@ import (
 
 // register builds each domain's activities on the process's connections and
 // puts them, with their workflows, on r. It returns the pruner that clears
-// the tokens pushes found dead from OpenIM; the caller runs it.
-func register(r worker.Registry, d *deps) *tokensact.Pruner {
+// the tokens pushes found dead from OpenIM and the dispatcher of POST
+// /v1/push, on the same activities; the caller runs the pruner and the
+// dispatcher's sweep.
+func register(r worker.Registry, d *deps) (*tokensact.Pruner, *sendpush.Dispatcher) {
 	// Run ownership (one live run per migration and per campaign) is shared
 	// by both domains.
 	ownership.New(d.db, d.temporal).Register(r)
@@ -34,12 +36,15 @@ func register(r worker.Registry, d *deps) *tokensact.Pruner {
 	})
 	tokens.Register(r, tokenActs)
 	pruner := tokensact.NewPruner(tokenActs, d.logger)
-	sendpush.Register(r, &pushact.Activities{
+	pushActs := &pushact.Activities{
 		DB:       d.db,
 		Registry: registry.New(d.db),
 		Senders:  senders(d),
 		OnPruned: pruner.Pruned,
-	})
+	}
+	sendpush.Register(r, pushActs)
+	pushes := &sendpush.Dispatcher{Outbox: pushact.Outbox{DB: d.db}, Acts: pushActs, Temporal: d.temporal,
+		TaskQueue: d.settings.TaskQueue, Logger: d.logger}
 	// Campaign pages go out under the global per-provider rates
 	// (IMSHIFT_FCM_RATE_PER_SECOND, IMSHIFT_APNS_RATE_PER_SECOND) shared by
 	// every worker through Redis.
@@ -54,7 +59,7 @@ func register(r worker.Registry, d *deps) *tokensact.Pruner {
 		OnPruned: pruner.Pruned,
 	}), campaign.DefaultTuning)
 	presence.Register(r, presenceact.New(presenceact.Config{DB: d.db, Redis: d.redis, OpenIM: d.openim}))
-	return pruner
+	return pruner, pushes
 }
 
 // migrationActivities builds the TrafficMigration activities. The user

@@ -61,10 +61,11 @@ func run(ctx context.Context) error {
 		WorkerStopTimeout: settings.ShutdownGrace,
 		DeploymentOptions: deployment,
 	})
-	pruner := register(w, d)
+	pruner, pushes := register(w, d)
 	go pruner.Run(ctx) // dead tokens leave OpenIM off the send path
+	go pushes.Sweep(ctx)
 	go adoptIfFirst(ctx, tc, deployment.Version, logger)
-	servers := httpServers(settings.HTTPAddr, settings.MetricsAddr, apiHandler(d), opsHandler(d))
+	servers := httpServers(settings.HTTPAddr, settings.MetricsAddr, apiHandler(d, pushes), opsHandler(d))
 	if settings.Codec.Addr != "" {
 		servers = append(servers, codecServer(settings.Codec, cdc))
 	}

@@ -10,12 +10,14 @@ import (
 	"cmp"
 	"context"
 	"fmt"
+	"log/slog"
 	"slices"
 	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
 	"go.temporal.io/sdk/activity"
+	"go.temporal.io/sdk/log"
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/worker"
 
@@ -75,6 +77,17 @@ type DeviceOutcome struct {
 	MessageID string `json:"messageId,omitempty"`
 }
 
+// leaseFor is how long one delivery attempt holds its push (Outbox.Lease):
+// longer than an attempt's provider calls (sendTimeout), so two attempts of
+// one push (the API's and the workflow's, or an attempt that timed out and
+// its retry) never send at once; a crashed holder delays the push by at
+// most this.
+const leaseFor = 45 * time.Second
+
+// ErrAttemptInFlight is the error type of an attempt that found another
+// attempt of the same push holding it; it is retried.
+const ErrAttemptInFlight = "AttemptInFlight"
+
 // devicesPerRead is the registry page size for one user's devices.
 const devicesPerRead = 100
 
@@ -85,6 +98,16 @@ const devicesPerRead = 100
 // sent or pruned on an earlier attempt are skipped.
 func (a *Activities) SendPushDeliver(ctx context.Context, in SendPushDelivery) ([]DeviceOutcome, error) {
 	a.pruneLedger(ctx)
+	outbox := Outbox{DB: a.DB}
+	lease, err := outbox.Lease(ctx, in.WorkflowID, leaseFor)
+	if err != nil {
+		return nil, err
+	}
+	if lease == "" {
+		return nil, temporal.NewApplicationErrorWithOptions("another delivery attempt of this push is in flight",
+			ErrAttemptInFlight, temporal.ApplicationErrorOptions{NextRetryDelay: time.Second})
+	}
+	defer outbox.Release(ctx, in.WorkflowID, lease)
 	l, sendID := a.ledger(), delivery.PushSend(in.WorkflowID)
 	done, err := l.AllRows(ctx, sendID)
 	if err != nil {
@@ -171,6 +194,15 @@ func (a *Activities) send(ctx context.Context, in SendPushDelivery, devices []re
 	return out, after
 }
 
+// logger is the activity's logger, or slog's when the API's dispatcher
+// runs the delivery outside an activity.
+func logger(ctx context.Context) log.Logger {
+	if activity.IsActivity(ctx) {
+		return activity.GetLogger(ctx)
+	}
+	return log.NewStructuredLogger(slog.Default())
+}
+
 // minTTL keeps a retry just before the deadline from sending TTL 0, which
 // APNs reads as "store with the default expiry".
 const minTTL = time.Second
@@ -194,7 +226,7 @@ func (a *Activities) sendProvider(ctx context.Context, in SendPushDelivery, prov
 	defer cancel()
 	results, err := sender.Send(callCtx, msgs)
 	if err != nil {
-		activity.GetLogger(ctx).Warn("push send failed as a whole", "provider", provider, "error", err)
+		logger(ctx).Warn("push send failed as a whole", "provider", provider, "error", err)
 		return entriesOf(provider, devices, nil, delivery.Result{Class: delivery.Transient, Reason: "send failed"})
 	}
 	return entriesOf(provider, devices, results, delivery.Result{})

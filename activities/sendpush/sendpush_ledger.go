@@ -1,10 +1,6 @@
 package sendpush
 
-import (
-	"context"
-
-	"go.temporal.io/sdk/activity"
-)
+import "context"
 
 // ledgerRetention is how long SendPush's ledger rows are kept: far beyond
 // the longest SendPush TTL (an hour), after which nothing reads them.
@@ -15,7 +11,8 @@ const ledgerRetention = "1 day"
 const ledgerPruneBatch = 200
 
 // pruneLedger deletes a bounded batch of SendPush rows past retention
-// (campaign rows stay: they are the campaign's record). It is housekeeping:
+// (campaign rows stay: they are the campaign's record), and of outbox rows:
+// a repeated idempotency key is remembered as long as its ledger rows. It is housekeeping:
 // a failure is logged and the push goes on.
 func (a *Activities) pruneLedger(ctx context.Context) {
 	_, err := a.DB.Exec(ctx, `
@@ -23,7 +20,13 @@ func (a *Activities) pruneLedger(ctx context.Context) {
 			SELECT ctid FROM imshift.push_ledger
 			WHERE send_id LIKE 'push:%' AND updated_at < now() - $1::interval LIMIT $2))`,
 		ledgerRetention, ledgerPruneBatch)
+	if err == nil {
+		_, err = a.DB.Exec(ctx, `
+			DELETE FROM imshift.push_outbox WHERE ctid = ANY(ARRAY(
+				SELECT ctid FROM imshift.push_outbox WHERE accepted_at < now() - $1::interval LIMIT $2))`,
+			ledgerRetention, ledgerPruneBatch)
+	}
 	if err != nil {
-		activity.GetLogger(ctx).Warn("push ledger cleanup failed", "error", err)
+		logger(ctx).Warn("push ledger cleanup failed", "error", err)
 	}
 }

@@ -4,7 +4,7 @@
 //	POST   /v1/devices               register or update a device token
 //	DELETE /v1/devices               remove a device token
 //	GET    /v1/users/{userId}/devices list a user's devices, tokens masked
-//	POST   /v1/push                  start a SendPush, answer 202 with its id
+//	POST   /v1/push                  send a push and start its SendPush, answer 202 with its id
 //	GET    /v1/users/{userId}/presence one user's presence
 //	POST   /v1/presence:query        up to 1 000 users' presence
 //	POST   /openim/webhooks/{command} OpenIM's presence webhooks
@@ -23,11 +23,11 @@ import (
 	"net/http"
 
 	"github.com/jackc/pgx/v5/pgxpool"
-	"go.temporal.io/sdk/client"
 
 	"github.com/imshift/imshift/activities/presence"
 	"github.com/imshift/imshift/internal/bearer"
 	"github.com/imshift/imshift/internal/registry"
+	"github.com/imshift/imshift/workflows/sendpush"
 )
 
 // MaxBody is the largest request body accepted (413 above).
@@ -40,10 +40,10 @@ type Options struct {
 	Devices *registry.Store
 	// DB is the pool Devices reads and writes through: a request that meets
 	// a broken pooled connection is retried once on a fresh one.
-	DB        *pgxpool.Pool
-	Temporal  client.Client
-	TaskQueue string // where SendPush is started
-	Logger    *slog.Logger
+	DB *pgxpool.Pool
+	// Pushes accepts POST /v1/push (the outbox, then SendPush).
+	Pushes *sendpush.Dispatcher
+	Logger *slog.Logger
 	// Presence answers the presence routes and takes the webhooks; nil
 	// leaves those routes out.
 	Presence *presence.Resolver

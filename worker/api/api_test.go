@@ -55,7 +55,7 @@ func newRig(t *testing.T) *rig {
 	e := sendpushtest.Start(t)
 	logs := &syncBuffer{}
 	h := api.New(api.Options{
-		Tokens: []string{oldToken, newToken}, Devices: e.Registry, DB: e.DB, Temporal: e.Temporal, TaskQueue: e.TaskQueue,
+		Tokens: []string{oldToken, newToken}, Devices: e.Registry, DB: e.DB, Pushes: e.Pushes,
 		Logger: slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
 	})
 	srv := httptest.NewServer(h)

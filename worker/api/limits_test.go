@@ -25,8 +25,8 @@ import (
 // rawServer serves the API with the worker's http.Server settings, limits l.
 func rawServer(t *testing.T, l api.Limits) (*rig, string) {
 	r := newRig(t)
-	h := api.New(api.Options{Tokens: []string{oldToken}, Devices: r.Registry, DB: r.DB, Temporal: r.Temporal,
-		TaskQueue: r.TaskQueue, Logger: slog.New(slog.NewJSONHandler(r.logs, nil))})
+	h := api.New(api.Options{Tokens: []string{oldToken}, Devices: r.Registry, DB: r.DB, Pushes: r.Pushes,
+		Logger: slog.New(slog.NewJSONHandler(r.logs, nil))})
 	srv := httptest.NewUnstartedServer(h)
 	srv.Config = api.Server("", h, l)
 	srv.Start()
@@ -151,7 +151,7 @@ func TestFaultBrokenPooledConnectionIsRetriedOnce(t *testing.T) {
 	}
 	t.Cleanup(pool.Close)
 	srv := httptest.NewServer(api.New(api.Options{Tokens: []string{oldToken}, Devices: registry.New(pool), DB: pool,
-		Temporal: r.Temporal, TaskQueue: r.TaskQueue, Logger: slog.New(slog.NewJSONHandler(r.logs, nil))}))
+		Pushes: r.Pushes, Logger: slog.New(slog.NewJSONHandler(r.logs, nil))}))
 	t.Cleanup(srv.Close)
 	api2 := &rig{Env: r.Env, url: srv.URL, logs: r.logs}
 

@@ -6,6 +6,7 @@ package sendpushtest
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"strings"
 	"testing"
 
@@ -36,6 +37,9 @@ type Env struct {
 	Senders   map[string]delivery.Sender
 	// OpenIM is where the worker's pruner clears dead FCM tokens.
 	OpenIM *openimtest.OpenIM
+	// Pushes is the API's way in (POST /v1/push), on the worker's
+	// activities; its sweep runs while the test does.
+	Pushes *sendpush.Dispatcher
 }
 
 // Start builds the stack and a worker polling a task queue of the test's
@@ -56,12 +60,18 @@ func Start(t *testing.T) *Env {
 		OpenIM:    openimtest.Start(t, pool),
 	}
 	w := worker.New(e.Temporal, e.TaskQueue, worker.Options{})
-	sendpush.Register(w, &pushact.Activities{DB: pool, Registry: e.Registry, Senders: e.Senders,
-		OnPruned: e.OpenIM.Pruner.Pruned})
+	acts := &pushact.Activities{DB: pool, Registry: e.Registry, Senders: e.Senders, OnPruned: e.OpenIM.Pruner.Pruned}
+	sendpush.Register(w, acts)
 	if err := w.Start(); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(w.Stop)
+	e.Pushes = &sendpush.Dispatcher{Outbox: pushact.Outbox{DB: pool}, Acts: acts, Temporal: e.Temporal,
+		TaskQueue: e.TaskQueue, Logger: slog.Default()}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); e.Pushes.Sweep(ctx) }()
+	t.Cleanup(func() { cancel(); <-done })
 	return e
 }
 
