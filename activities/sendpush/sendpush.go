@@ -97,7 +97,6 @@ const devicesPerRead = 100
 // any device is left with a transient or throttled outcome; devices that were
 // sent or pruned on an earlier attempt are skipped.
 func (a *Activities) SendPushDeliver(ctx context.Context, in SendPushDelivery) ([]DeviceOutcome, error) {
-	a.pruneLedger(ctx)
 	outbox := Outbox{DB: a.DB}
 	lease, err := outbox.Lease(ctx, in.WorkflowID, leaseFor)
 	if err != nil {

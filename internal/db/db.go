@@ -10,6 +10,7 @@ import (
 	"embed"
 	"fmt"
 	"io/fs"
+	"strings"
 
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/jackc/pgx/v5/stdlib"
@@ -23,12 +24,21 @@ var migrations embed.FS
 // Schema is the PostgreSQL schema imshift owns.
 const Schema = "imshift"
 
+// DefaultMaxConns is the pool's size unless the URL sets pool_max_conns.
+// pgxpool's own default (the larger of 4 and the CPU count) left
+// transactional pushes queueing for a connection behind campaign pages on
+// small machines (docs/delivery.md, "SendPush at rate").
+const DefaultMaxConns = 16
+
 // Open returns a connection pool. The URL may carry pool settings
 // (pool_max_conns=...), as pgxpool documents.
 func Open(ctx context.Context, url string) (*pgxpool.Pool, error) {
 	cfg, err := pgxpool.ParseConfig(url)
 	if err != nil {
 		return nil, fmt.Errorf("IMSHIFT_DATABASE_URL cannot be parsed")
+	}
+	if !strings.Contains(url, "pool_max_conns") {
+		cfg.MaxConns = DefaultMaxConns
 	}
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {

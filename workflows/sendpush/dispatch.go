@@ -110,6 +110,9 @@ const (
 	sweepEvery = time.Second
 	sweepAge   = 10 * time.Second
 	sweepBatch = 100
+	// pruneEvery: how often a sweep also deletes a batch of rows past
+	// retention (pushact.Activities.Prune).
+	pruneEvery = 30 * time.Second
 )
 
 // Sweep dispatches, until ctx ends, the accepted pushes whose workflow is
@@ -119,11 +122,18 @@ const (
 func (d *Dispatcher) Sweep(ctx context.Context) {
 	t := time.NewTicker(sweepEvery)
 	defer t.Stop()
+	pruned := time.Now()
 	for {
 		select {
 		case <-ctx.Done():
 			return
 		case <-t.C:
+		}
+		if time.Since(pruned) >= pruneEvery {
+			pruned = time.Now()
+			if err := d.Acts.Prune(ctx); err != nil && ctx.Err() == nil {
+				d.Logger.Warn("push ledger cleanup failed", "error", err)
+			}
 		}
 		left, err := d.Outbox.Unstarted(ctx, sweepAge, sweepBatch)
 		if err != nil {

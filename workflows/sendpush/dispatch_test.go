@@ -172,3 +172,29 @@ func isInFlight(err error) bool {
 	var appErr *temporal.ApplicationError
 	return errors.As(err, &appErr) && appErr.Type() == pushact.ErrAttemptInFlight
 }
+
+// Prune deletes SendPush ledger and outbox rows a day old and leaves
+// campaign rows and fresh ones.
+func TestPruneDeletesPushRowsPastRetention(t *testing.T) {
+	e := sendpushtest.Start(t)
+	ctx := context.Background()
+	_, err := e.DB.Exec(ctx, `
+		INSERT INTO imshift.push_ledger (send_id, device_id, provider, outcome, attempts, updated_at) VALUES
+		  ('push:old', 1, 'fcm', 'sent', 1, now() - interval '25 hours'),
+		  ('push:new', 1, 'fcm', 'sent', 1, now()),
+		  ('campaign:old', 1, 'fcm', 'sent', 1, now() - interval '25 hours');
+		INSERT INTO imshift.push_outbox (workflow_id, accepted_at) VALUES
+		  ('push-old', now() - interval '25 hours'), ('push-new', now())`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := e.Pushes.Acts.Prune(ctx); err != nil {
+		t.Fatal(err)
+	}
+	var left string
+	err = e.DB.QueryRow(ctx, `SELECT string_agg(id, ' ' ORDER BY id) FROM (
+		SELECT send_id AS id FROM imshift.push_ledger UNION ALL SELECT workflow_id FROM imshift.push_outbox) x`).Scan(&left)
+	if err != nil || left != "campaign:old push-new push:new" {
+		t.Fatalf("left after Prune: %q %v", left, err)
+	}
+}

@@ -16,8 +16,12 @@ import (
 )
 
 // SendPush benchmark: POST /v1/push at rising steady rates, latency from
-// the 202 to the provider's acknowledgement (the ledger's sent_at of the
+// the request to the provider's acknowledgement (the ledger's sent_at of the
 // push's last device; each bench user has one FCM and one APNs device).
+// The issue asked for 202 → ack; the API now delivers before it answers
+// (sendpush.Dispatcher), so that would be zero or less: request → ack is
+// the stricter figure and what an OTP's user waits for. The answer's own
+// latency (request → 202) is printed beside it.
 var pushRates = []int{25, 50, 100, 200, 400}
 
 const (
@@ -31,12 +35,15 @@ const (
 type pushStep struct {
 	rate, accepted, errors, late int
 	elapsed                      time.Duration
-	p50, p99                     time.Duration
+	p50, p99                     time.Duration // request → last ack
+	answerP99                    time.Duration // request → 202
 }
 
-// accepted is one 202: when and for which workflow.
+// accepted is one 202: when its request was sent, how long the answer
+// took, and for which workflow.
 type accepted struct {
-	at         time.Time
+	sent       time.Time
+	answer     time.Duration
 	workflowID string
 }
 
@@ -80,9 +87,9 @@ func (s *stack) sendPushBench(ctx context.Context, w io.Writer) error {
 }
 
 func (st pushStep) String() string {
-	return fmt.Sprintf("%d accepted in %v (%.0f/s), %d errors, %d not delivered within %v, p50 %v, p99 %v",
+	return fmt.Sprintf("%d accepted in %v (%.0f/s), %d errors, %d not delivered within %v, request → ack p50 %v, p99 %v, request → 202 p99 %v",
 		st.accepted, st.elapsed.Round(time.Millisecond), float64(st.accepted)/st.elapsed.Seconds(), st.errors, st.late,
-		pushSettle, st.p50.Round(time.Millisecond), st.p99.Round(time.Millisecond))
+		pushSettle, st.p50.Round(time.Millisecond), st.p99.Round(time.Millisecond), st.answerP99.Round(time.Millisecond))
 }
 
 // pushStep posts at rate for the step duration, then waits for the pushes
@@ -118,8 +125,14 @@ func (s *stack) pushStep(ctx context.Context, api string, rate int) (pushStep, e
 			got = append(got, a)
 		})
 	}
+	st.elapsed = time.Since(began) // the offered period; late answers still count
 	wg.Wait()
-	st.elapsed, st.accepted = time.Since(began), len(got)
+	st.accepted = len(got)
+	answers := make([]time.Duration, len(got))
+	for i, a := range got {
+		answers[i] = a.answer
+	}
+	st.answerP99 = p99Of(answers)
 	lat, err := s.pushLatencies(ctx, got)
 	if err != nil {
 		return st, err
@@ -130,9 +143,19 @@ func (s *stack) pushStep(ctx context.Context, api string, rate int) (pushStep, e
 	}
 	slices.Sort(lat)
 	if len(lat) > 0 {
-		st.p50, st.p99 = lat[len(lat)/2], lat[min(len(lat)-1, len(lat)*99/100)]
+		st.p50 = lat[len(lat)/2]
 	}
+	st.p99 = p99Of(lat)
 	return st, nil
+}
+
+// p99Of is the 99th percentile of d (sorted in place), 0 for none.
+func p99Of(d []time.Duration) time.Duration {
+	if len(d) == 0 {
+		return 0
+	}
+	slices.Sort(d)
+	return d[min(len(d)-1, len(d)*99/100)]
 }
 
 // postPush asks the worker's API for an OTP push.
@@ -145,24 +168,25 @@ func postPush(hc *http.Client, api, user, key string) (accepted, error) {
 	}
 	req.Header.Set("Authorization", "Bearer "+benchAPIToken)
 	req.Header.Set("Content-Type", "application/json")
+	sent := time.Now()
 	resp, err := hc.Do(req)
 	if err != nil {
 		return accepted{}, err
 	}
 	defer resp.Body.Close()
-	at := time.Now()
+	answer := time.Since(sent)
 	var out struct {
 		WorkflowID string `json:"workflowId"`
 	}
 	if resp.StatusCode != http.StatusAccepted || json.NewDecoder(resp.Body).Decode(&out) != nil {
 		return accepted{}, fmt.Errorf("POST /v1/push: %s", resp.Status)
 	}
-	return accepted{at: at, workflowID: out.WorkflowID}, nil
+	return accepted{sent: sent, answer: answer, workflowID: out.WorkflowID}, nil
 }
 
 // pushLatencies waits (up to pushSettle) until every accepted push's
-// devices are all sent in the ledger and returns 202 → last ack for each
-// that made it.
+// devices are all sent in the ledger and returns request → last ack for
+// each that made it.
 func (s *stack) pushLatencies(ctx context.Context, got []accepted) ([]time.Duration, error) {
 	ids := make([]string, len(got))
 	for i, a := range got {
@@ -191,7 +215,7 @@ func (s *stack) pushLatencies(ctx context.Context, got []accepted) ([]time.Durat
 			var lat []time.Duration
 			for i, a := range got {
 				if at, ok := sent[ids[i]]; ok {
-					lat = append(lat, max(0, at.Sub(a.at)))
+					lat = append(lat, at.Sub(a.sent))
 				}
 			}
 			return lat, nil
@@ -203,10 +227,10 @@ func (s *stack) pushLatencies(ctx context.Context, got []accepted) ([]time.Durat
 func reportPush(w io.Writer, f flags, steps []pushStep, beside pushStep) {
 	fmt.Fprintf(w, "\nSendPush over POST /v1/push: one user (one FCM + one APNs device) per push, %v simulator latency, %v per step, %d CPUs\n\n",
 		f.latencies[0], f.step, runtime.NumCPU())
-	fmt.Fprintf(w, "| offered/s | accepted/s | errors | not delivered in %v | p50 202→ack | p99 202→ack |\n|---|---|---|---|---|---|\n", pushSettle)
+	fmt.Fprintf(w, "| offered/s | accepted/s | errors | not delivered in %v | p50 request→ack | p99 request→ack | p99 request→202 |\n|---|---|---|---|---|---|---|\n", pushSettle)
 	row := func(name string, st pushStep) {
-		fmt.Fprintf(w, "| %s | %.0f | %d | %d | %v | %v |\n", name, float64(st.accepted)/st.elapsed.Seconds(), st.errors, st.late,
-			st.p50.Round(time.Millisecond), st.p99.Round(time.Millisecond))
+		fmt.Fprintf(w, "| %s | %.0f | %d | %d | %v | %v | %v |\n", name, float64(st.accepted)/st.elapsed.Seconds(), st.errors, st.late,
+			st.p50.Round(time.Millisecond), st.p99.Round(time.Millisecond), st.answerP99.Round(time.Millisecond))
 	}
 	for _, st := range steps {
 		row(fmt.Sprint(st.rate), st)
