@@ -2,15 +2,17 @@ package main
 
 import (
 	"fmt"
-	"github.com/imshift/imshift/testbed/bench/procstat"
 	"io"
 	"runtime"
 	"time"
+
+	"github.com/imshift/imshift/testbed/bench/procstat"
 )
 
-// Targets of issue 4.
+// Targets of issues 4 and 12 (12 raised the ratio to the figure it had
+// then: no regression on the clean path).
 const (
-	targetRatio  = 0.6 // at 20 ms
+	targetRatio  = 0.73 // at 20 ms
 	targetRSS    = 256 << 20
 	targetEvents = 10_000
 	targetPause  = 2 * time.Second
@@ -31,7 +33,7 @@ func report(w io.Writer, f flags, results []result) {
 	fmt.Fprintln(w)
 	for _, r := range results {
 		if r.latency == 20*time.Millisecond {
-			check(w, fmt.Sprintf("ratio at 20 ms %.2f ≥ %.1f", r.ratio(), targetRatio), r.ratio() >= targetRatio)
+			check(w, fmt.Sprintf("ratio at 20 ms %.2f ≥ %.2f", r.ratio(), targetRatio), r.ratio() >= targetRatio)
 		}
 		check(w, fmt.Sprintf("at %v: peak RSS %s ≤ 256 MiB", r.latency, procstat.MiB(r.peakRSS)), r.peakRSS <= targetRSS)
 		check(w, fmt.Sprintf("at %v: largest history %d ≤ %d events", r.latency, r.maxEvents, targetEvents), r.maxEvents <= targetEvents)
