@@ -67,7 +67,7 @@ func parseFlags() (flags, error) {
 	flag.IntVar(&f.devices, "devices", 1_000_000, "devices to seed (half FCM, half APNs)")
 	flag.StringVar(&lat, "latencies", "0ms,20ms", "simulator latencies to run at, comma-separated")
 	flag.IntVar(&f.fcmCalls, "fcm-calls", 8, "raw ceiling: SendEach calls in flight (at least 4)")
-	flag.IntVar(&f.apnsStreams, "apns-streams", 500, "raw ceiling: APNs requests in flight")
+	flag.IntVar(&f.apnsStreams, "apns-streams", 1000, "raw ceiling: APNs requests in flight")
 	flag.StringVar(&f.adminDB, "db", "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable", "PostgreSQL URL used to create and drop the bench database")
 	flag.StringVar(&f.redisURL, "redis", "redis://127.0.0.1:6379/12", "Redis database for the gate (flushed)")
 	flag.StringVar(&f.temporal, "temporal", "", "host:port of a running Temporal server (empty: start bin/temporal)")
