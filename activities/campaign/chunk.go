@@ -90,7 +90,7 @@ func (p *page) call(ctx context.Context, provider string, chunk []target) ([]tar
 		return nil, err
 	}
 	retry, err := p.settle(callCtx, provider, chunk, results)
-	p.progress(ctx, len(chunk)-len(retry))
+	p.progress(len(chunk) - len(retry))
 	return retry, err
 }
 

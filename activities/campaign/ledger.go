@@ -190,6 +190,20 @@ type RetryDevice struct {
 	CreatedAt time.Time
 }
 
+// rangeRows is the ledger rows of send $1 in the id ranges ($2[i], $3[i]],
+// with i the range's position. Each range is its own index range scan
+// whatever plan PostgreSQL caches for the prepared statement (a LATERAL
+// subquery the planner may not flatten: OFFSET 0). Written as a join, the
+// cached generic plan of a running campaign read every row of the campaign
+// and filtered: 1.5 s of a core at half a million rows, for 8 ranges of
+// 1 000, every 1.5 s (measured on make bench's database).
+const rangeRows = `
+	SELECT r.i, x.*
+	FROM unnest($2::bigint[], $3::bigint[]) WITH ORDINALITY AS r(a, u, i)
+	CROSS JOIN LATERAL (
+		SELECT * FROM imshift.push_ledger
+		WHERE send_id = $1 AND device_id > r.a AND device_id <= r.u OFFSET 0) x`
+
 // RetryDevices reads the retrying rows in ranges, in device order, up to
 // limit, of devices still valid in the registry. Retrying rows whose device
 // was deleted or found dead meanwhile are marked skipped first; it returns
@@ -200,10 +214,11 @@ func (l ledger) RetryDevices(ctx context.Context, campaignID string, ranges []ID
 	for i, r := range ranges {
 		after[i], upto[i] = r.After, r.Upto
 	}
+	// Both statements read the ranges through rangeRows (see there).
 	tag, err := l.Pool().Exec(ctx, `
 		UPDATE imshift.push_ledger l SET outcome = 'skipped', reason = 'device gone', updated_at = now()
-		FROM unnest($2::bigint[], $3::bigint[]) AS r(a, u)
-		WHERE l.send_id = $1 AND l.outcome = 'retrying' AND l.device_id > r.a AND l.device_id <= r.u
+		FROM (`+rangeRows+`) g
+		WHERE l.send_id = $1 AND l.device_id = g.device_id AND g.outcome = 'retrying'
 		  AND NOT EXISTS (SELECT 1 FROM imshift.devices d WHERE d.id = l.device_id AND d.invalidated_at IS NULL)`,
 		sendID, after, upto)
 	if err != nil {
@@ -211,8 +226,7 @@ func (l ledger) RetryDevices(ctx context.Context, campaignID string, ranges []ID
 	}
 	rows, err := l.Pool().Query(ctx, `
 		SELECT d.id, d.provider, d.token, d.locale, l.attempts, coalesce(l.not_before, 'epoch'), l.created_at
-		FROM unnest($2::bigint[], $3::bigint[]) AS r(a, u)
-		JOIN imshift.push_ledger l ON l.send_id = $1 AND l.device_id > r.a AND l.device_id <= r.u
+		FROM (`+rangeRows+`) l
 		JOIN imshift.devices d ON d.id = l.device_id
 		WHERE l.outcome = 'retrying' AND d.invalidated_at IS NULL
 		ORDER BY d.id LIMIT $4`, sendID, after, upto, limit)

@@ -64,9 +64,8 @@ func (l ledger) TallyRanges(ctx context.Context, campaignID string, ranges []IDR
 		afters[i], uptos[i] = r.After, r.Upto
 	}
 	rows, err := l.Pool().Query(ctx, `
-		SELECT r.i, l.outcome, l.reason, count(*)
-		FROM unnest($2::bigint[], $3::bigint[]) WITH ORDINALITY AS r(after, upto, i)
-		JOIN imshift.push_ledger l ON l.send_id = $1 AND l.device_id > r.after AND l.device_id <= r.upto
+		SELECT l.i, l.outcome, l.reason, count(*)
+		FROM (`+rangeRows+`) l
 		GROUP BY 1, 2, 3`, delivery.CampaignSend(campaignID), afters, uptos)
 	if err != nil {
 		return nil, fmt.Errorf("ledger: tally pages: %w", err)

@@ -112,7 +112,10 @@ func (p *page) ranges() []IDRange {
 const heartbeatEvery = 2 * time.Second
 
 // heartbeat records the page's position every heartbeatEvery until the
-// returned function is called.
+// returned function is called. Only this ticker heartbeats: the SDK sends
+// an activity's first heartbeat at once and waits for the server, which on
+// every provider call would put a Temporal round trip (and a history
+// write) in each page's path; most pages end before the first tick.
 func (p *page) heartbeat(ctx context.Context) func() {
 	done := make(chan struct{})
 	go func() {
@@ -123,7 +126,7 @@ func (p *page) heartbeat(ctx context.Context) func() {
 			case <-done:
 				return
 			case <-t.C:
-				p.progress(ctx, 0)
+				p.beat(ctx)
 			}
 		}
 	}()
@@ -301,10 +304,16 @@ func (p *page) stopped() bool {
 	return p.res.Stopped != "" || p.res.Problem != nil
 }
 
-// progress notes n more devices settled and heartbeats the position.
-func (p *page) progress(ctx context.Context, n int) {
+// progress notes n more devices settled; the next heartbeat reports it.
+func (p *page) progress(n int) {
 	p.mu.Lock()
+	defer p.mu.Unlock()
 	p.done += n
+}
+
+// beat heartbeats the page's position.
+func (p *page) beat(ctx context.Context) {
+	p.mu.Lock()
 	hb := PageProgress{Targets: p.total, Done: p.done}
 	p.mu.Unlock()
 	activity.RecordHeartbeat(ctx, hb)
