@@ -85,13 +85,7 @@ func (s *Server) Restart(t *testing.T) {
 		if s.proc.Exited() {
 			t.Fatalf("cluster: the Temporal server exited:\n%s", s.proc.Tail(3000))
 		}
-		c, err := client.Dial(client.Options{HostPort: s.Addr})
-		if err != nil {
-			return false
-		}
-		defer c.Close()
-		_, err = c.CheckHealth(context.Background(), &client.CheckHealthRequest{})
-		return err == nil
+		return testenv.TemporalAnswers(s.Addr)
 	})
 }
 

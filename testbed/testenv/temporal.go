@@ -92,3 +92,15 @@ func startDevServer() {
 	defer c.Close()
 	devErr = workflows.RegisterSearchAttributes(ctx, c, "default")
 }
+
+// TemporalAnswers reports whether a Temporal frontend on addr answers a
+// health check: for waiting on a server a test started or restarted.
+func TemporalAnswers(addr string) bool {
+	c, err := client.Dial(client.Options{HostPort: addr})
+	if err != nil {
+		return false
+	}
+	defer c.Close()
+	_, err = c.CheckHealth(context.Background(), &client.CheckHealthRequest{})
+	return err == nil
+}

@@ -36,16 +36,13 @@ type Dispatcher struct {
 // start before it answers anyway; the rest goes on after the answer.
 const acceptWait = 2 * time.Second
 
-// Accept validates req, records it and dispatches it, and returns its
-// workflow id once the push was delivered and its workflow started, or
-// after acceptWait, whichever comes first. A repeated idempotency key
-// returns the same id and sends nothing. An error means the push was not
-// accepted (the outbox could not be written). A bad request is a
-// *field.Error.
+// Accept records req, which the caller has validated (the API answers 400
+// naming the field), dispatches it, and returns its workflow id once the
+// push was delivered and its workflow started, or after acceptWait,
+// whichever comes first. A repeated idempotency key returns the same id and
+// sends nothing. An error means the push was not accepted (the outbox could
+// not be written).
 func (d *Dispatcher) Accept(ctx context.Context, req SendPushRequest) (string, error) {
-	if err := req.Validate(); err != nil {
-		return "", err
-	}
 	body, err := json.Marshal(req)
 	if err != nil {
 		return "", err

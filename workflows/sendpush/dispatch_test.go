@@ -14,6 +14,7 @@ import (
 	"go.temporal.io/sdk/temporal"
 
 	pushact "github.com/imshift/imshift/activities/sendpush"
+	"github.com/imshift/imshift/internal/registry"
 	"github.com/imshift/imshift/testbed/faults/tcpproxy"
 	"github.com/imshift/imshift/testbed/rigs/sendpushtest"
 	"github.com/imshift/imshift/testbed/testenv"
@@ -51,18 +52,14 @@ func TestAcceptDeliversThenStartsTheWorkflow(t *testing.T) {
 	if err != nil || id != sendpush.SendPushWorkflowID(req.IdempotencyKey) {
 		t.Fatalf("Accept: %q %v", id, err)
 	}
-	if e.FCM.Delivered(a.Token) != 1 || e.APNs.Delivered(b.Token) != 1 {
-		t.Fatalf("at the answer: delivered fcm=%d apns=%d, want 1 each", e.FCM.Delivered(a.Token), e.APNs.Delivered(b.Token))
-	}
+	deliveredOnce(t, e, "at the answer", a, b)
 	if res := result(t, e, id); res.State != sendpush.StateDelivered || res.Sent != 2 {
 		t.Fatalf("SendPush: %+v", res)
 	}
 	if again, err := e.Pushes.Accept(ctx, req); err != nil || again != id {
 		t.Fatalf("the same key again: %q %v", again, err)
 	}
-	if e.FCM.Delivered(a.Token) != 1 || e.APNs.Delivered(b.Token) != 1 {
-		t.Fatalf("after the repeat: delivered fcm=%d apns=%d, want 1 each", e.FCM.Delivered(a.Token), e.APNs.Delivered(b.Token))
-	}
+	deliveredOnce(t, e, "after the repeat", a, b)
 	var kept bool
 	if err := e.DB.QueryRow(ctx, `SELECT request IS NULL AND started_at IS NOT NULL FROM imshift.push_outbox
 		WHERE workflow_id = $1`, id).Scan(&kept); err != nil || !kept {
@@ -99,9 +96,7 @@ func TestFaultAcceptDeliversWhileTemporalIsFrozen(t *testing.T) {
 	if err != nil {
 		t.Fatalf("Accept with Temporal frozen: %v", err)
 	}
-	if e.FCM.Delivered(a.Token) != 1 || e.APNs.Delivered(b.Token) != 1 {
-		t.Fatalf("delivered fcm=%d apns=%d with Temporal frozen, want 1 each", e.FCM.Delivered(a.Token), e.APNs.Delivered(b.Token))
-	}
+	deliveredOnce(t, e, "with Temporal frozen", a, b)
 	var notFound *serviceerror.NotFound
 	if _, err := e.Temporal.DescribeWorkflowExecution(ctx, id, ""); !errors.As(err, &notFound) {
 		t.Fatalf("the workflow exists before Temporal answered the dispatcher: %v", err)
@@ -110,9 +105,7 @@ func TestFaultAcceptDeliversWhileTemporalIsFrozen(t *testing.T) {
 	if res := result(t, e, id); res.State != sendpush.StateDelivered || res.Sent != 2 {
 		t.Fatalf("SendPush after the thaw: %+v", res)
 	}
-	if e.FCM.Delivered(a.Token) != 1 || e.APNs.Delivered(b.Token) != 1 {
-		t.Fatalf("delivered fcm=%d apns=%d in the end, want 1 each", e.FCM.Delivered(a.Token), e.APNs.Delivered(b.Token))
-	}
+	deliveredOnce(t, e, "in the end", a, b)
 }
 
 // A push accepted by a worker that died before it could deliver (its
@@ -163,9 +156,7 @@ func TestAttemptsOfOnePushAtOnceSendOnce(t *testing.T) {
 	if refused == 0 {
 		t.Errorf("no attempt met another holding the push")
 	}
-	if e.FCM.Delivered(a.Token) != 1 || e.APNs.Delivered(b.Token) != 1 {
-		t.Fatalf("delivered fcm=%d apns=%d, want 1 each", e.FCM.Delivered(a.Token), e.APNs.Delivered(b.Token))
-	}
+	deliveredOnce(t, e, "in the end", a, b)
 }
 
 func isInFlight(err error) bool {
@@ -196,5 +187,14 @@ func TestPruneDeletesPushRowsPastRetention(t *testing.T) {
 		SELECT send_id AS id FROM imshift.push_ledger UNION ALL SELECT workflow_id FROM imshift.push_outbox) x`).Scan(&left)
 	if err != nil || left != "campaign:old push-new push:new" {
 		t.Fatalf("left after Prune: %q %v", left, err)
+	}
+}
+
+// deliveredOnce fails unless the simulators delivered exactly one push to
+// the FCM device fcm and one to the APNs device apns (by when).
+func deliveredOnce(t *testing.T, e *sendpushtest.Env, when string, fcm, apns registry.Device) {
+	t.Helper()
+	if f, a := e.FCM.Delivered(fcm.Token), e.APNs.Delivered(apns.Token); f != 1 || a != 1 {
+		t.Fatalf("%s: delivered fcm=%d apns=%d, want 1 each", when, f, a)
 	}
 }

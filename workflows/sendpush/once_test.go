@@ -45,9 +45,7 @@ func TestSendPushOneKeyPushesEachDeviceOnce(t *testing.T) {
 	if err := again.Get(ctx, &res); err != nil || res.State != sendpush.StateDelivered || res.Sent != 2 {
 		t.Fatalf("the key's run started again: %+v %v", res, err)
 	}
-	if e.FCM.Delivered(a.Token) != 1 || e.APNs.Delivered(b.Token) != 1 {
-		t.Fatalf("delivered fcm=%d apns=%d, want 1 each", e.FCM.Delivered(a.Token), e.APNs.Delivered(b.Token))
-	}
+	deliveredOnce(t, e, "in the end", a, b)
 }
 
 // The temporal CLI passes the input through as JSON: a misspelt field and a

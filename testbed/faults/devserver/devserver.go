@@ -75,15 +75,7 @@ func (s *Server) Restart(t testing.TB) {
 	if err := s.cmd.Start(); err != nil {
 		t.Fatalf("devserver: %v", err)
 	}
-	testenv.WaitFor(t, "the dev server on "+s.Addr, func() bool {
-		c, err := client.Dial(client.Options{HostPort: s.Addr})
-		if err != nil {
-			return false
-		}
-		defer c.Close()
-		_, err = c.CheckHealth(context.Background(), &client.CheckHealthRequest{})
-		return err == nil
-	})
+	testenv.WaitFor(t, "the dev server on "+s.Addr, func() bool { return testenv.TemporalAnswers(s.Addr) })
 }
 
 // Kill SIGKILLs the server, as a crash would, and waits for it to exit.
