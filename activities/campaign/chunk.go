@@ -38,7 +38,7 @@ type RetryPolicy struct {
 // Retry-After of 1 s, with room) and hand on only longer Retry-Afters: a
 // device handed on waits for its page to end before a retry page takes it.
 var DefaultRetry = RetryPolicy{First: 100 * time.Millisecond, Max: time.Second, MaxAttempts: 16,
-	Linger: 250 * time.Millisecond, RetryLinger: 2 * time.Second}
+	Linger: 0, RetryLinger: 250 * time.Millisecond}
 
 // linger is how long a page of pass may keep a retry to itself.
 func (rp RetryPolicy) linger(pass string) time.Duration {
@@ -85,6 +85,7 @@ func (p *page) call(ctx context.Context, provider string, chunk []target) ([]tar
 	}
 	callCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), sendTimeout)
 	defer cancel()
+	delivery.CallMessages.WithLabelValues(provider).Observe(float64(len(msgs)))
 	results, err := p.a.senders[provider].Send(callCtx, msgs)
 	if err != nil {
 		return nil, err

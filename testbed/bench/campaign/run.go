@@ -33,6 +33,7 @@ type result struct {
 	rawCPU     time.Duration // this process's CPU during the raw ceiling
 	workerCPU  time.Duration // the worker process's CPU during the campaign
 	pages      pageStats
+	calls      string // provider calls and their sizes (callSizes)
 }
 
 func (r result) ratio() float64 { return r.e2e / r.raw }
@@ -150,6 +151,10 @@ func (s *stack) runCampaign(ctx context.Context, res *result, pause bool) error 
 		return fmt.Errorf("campaign ended %s with %d sent of %d (failed %v)", p.State, p.Sent, res.devices, p.Failed)
 	}
 	res.e2e = float64(res.delivered) / res.elapsed.Seconds()
+	if res.calls, err = callSizes(addrs.metrics); err != nil {
+		return err
+	}
+	logf("provider calls: %s", res.calls)
 	if res.peakRSS, err = procstat.PeakRSS(w.pid()); err != nil {
 		return err
 	}
