@@ -39,11 +39,11 @@ func (s *stack) faultBench(ctx context.Context, w io.Writer) error {
 func reportFaults(w io.Writer, f flags, runs [2]result) {
 	fmt.Fprintf(w, "\nPushCampaign under provider faults: %d devices (half FCM, half APNs), %v simulator latency, %d CPUs\n\n",
 		f.devices, runs[0].latency, runtime.NumCPU())
-	fmt.Fprintf(w, "| run | delivered | duplicated | lost | pushes/s | elapsed | worker CPU per push | SendPage activities |\n|---|---|---|---|---|---|---|---|\n")
+	fmt.Fprintf(w, "| run | delivered | duplicated | lost | pushes/s | elapsed | main pass done | worker CPU per push | SendPage activities |\n|---|---|---|---|---|---|---|---|---|\n")
 	for i, name := range []string{"clean", "20 % 429 + 20 % 503"} {
 		r := runs[i]
-		fmt.Fprintf(w, "| %s | %d | %d | %d | %.0f | %v | %v | %v |\n", name, r.distinct, r.delivered-r.distinct,
-			int64(r.devices)-r.distinct, r.e2e, r.elapsed.Round(time.Millisecond),
+		fmt.Fprintf(w, "| %s | %d | %d | %d | %.0f | %v | %v | %v | %v |\n", name, r.distinct, r.delivered-r.distinct,
+			int64(r.devices)-r.distinct, r.e2e, r.elapsed.Round(time.Millisecond), r.pages.passDone.Round(100*time.Millisecond),
 			perPush(r.workerCPU, r.devices).Round(time.Microsecond), r.pages)
 	}
 	ratio := runs[1].e2e / runs[0].e2e

@@ -18,6 +18,10 @@ import (
 type pageStats struct {
 	n        int
 	sum, max time.Duration
+	// passDone is when the last page of the main pass ended, lastDone when
+	// the last page of any pass did (since the campaign began): under
+	// faults the time between is the tail of retries.
+	passDone, lastDone time.Duration
 }
 
 func (p pageStats) String() string {
@@ -52,6 +56,11 @@ func (s *stack) addPageStats(ctx context.Context, workflowID, runID string, bega
 			if sc, ok := scheduled[a.GetScheduledEventId()]; ok {
 				d := e.GetEventTime().AsTime().Sub(sc.at)
 				p.n, p.sum, p.max = p.n+1, p.sum+d, max(p.max, d)
+				end := e.GetEventTime().AsTime().Sub(began)
+				if sc.pass == campaignact.PassMain {
+					p.passDone = max(p.passDone, end)
+				}
+				p.lastDone = max(p.lastDone, end)
 				var res campaignact.PageResult
 				_ = converter.GetDefaultDataConverter().FromPayloads(a.GetResult(), &res)
 				var later int64
