@@ -45,7 +45,7 @@ bench: tools
 bench-presence:
 	$(GO) run ./testbed/bench/presence
 
-## bench-faults: a PushCampaign to FAULT_DEVICES (default 100 000) at 20 ms, clean then with 20 % 429 + 20 % 503 injected
+## bench-faults: a PushCampaign to FAULT_DEVICES (default 100 000) at 20 ms: clean, with 20 % 429 + 20 % 503 injected, clean again
 FAULT_DEVICES ?= 100000
 bench-faults: tools
 	$(GO) run ./testbed/bench/campaign -faults -devices $(FAULT_DEVICES) -latencies 20ms

@@ -154,7 +154,6 @@ func (s *stack) runCampaign(ctx context.Context, res *result, pause bool) error 
 	if res.calls, err = callSizes(addrs.metrics); err != nil {
 		return err
 	}
-	logf("provider calls: %s", res.calls)
 	if res.peakRSS, err = procstat.PeakRSS(w.pid()); err != nil {
 		return err
 	}
