@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -11,6 +12,9 @@ import (
 	"slices"
 	"sync"
 	"time"
+
+	"go.temporal.io/api/serviceerror"
+	"go.temporal.io/sdk/client"
 
 	"github.com/imshift/imshift/workflows/campaign"
 )
@@ -72,12 +76,7 @@ func (s *stack) sendPushBench(ctx context.Context, w io.Writer) error {
 		}
 	}
 	c := benchCampaign(fmt.Sprintf("bench-beside-push-%d", time.Now().Unix()))
-	// The ladder's last step leaves the dev server thousands of SendPush
-	// starts behind (the sweep drains them at its pace), so the campaign's
-	// start may wait longer than the client's default 10 s.
-	startCtx, cancel := context.WithTimeout(ctx, campaignStartWait)
-	run, err := s.tc.ExecuteWorkflow(startCtx, campaign.StartCampaignOptions(c.CampaignID, queue), campaign.PushCampaignName, c)
-	cancel()
+	run, err := s.startBeside(ctx, c, queue)
 	if err != nil {
 		return err
 	}
@@ -93,6 +92,29 @@ func (s *stack) sendPushBench(ctx context.Context, w io.Writer) error {
 
 // campaignStartWait bounds the start of the campaign beside SendPush.
 const campaignStartWait = 2 * time.Minute
+
+// startBeside starts the campaign that runs beside SendPush. The ladder's
+// last step leaves the dev server thousands of SendPush starts behind (the
+// sweep drains them at the server's pace), so one start call may time out
+// after the client's 10 s: it is tried again until campaignStartWait, and a
+// start that did go through is found by its id.
+func (s *stack) startBeside(ctx context.Context, c campaign.Campaign, queue string) (client.WorkflowRun, error) {
+	opts := campaign.StartCampaignOptions(c.CampaignID, queue)
+	deadline := time.Now().Add(campaignStartWait)
+	for {
+		run, err := s.tc.ExecuteWorkflow(ctx, opts, campaign.PushCampaignName, c)
+		var started *serviceerror.WorkflowExecutionAlreadyStarted
+		switch {
+		case err == nil:
+			return run, nil
+		case errors.As(err, &started):
+			return s.tc.GetWorkflow(ctx, opts.ID, ""), nil
+		case ctx.Err() != nil || time.Now().After(deadline):
+			return nil, err
+		}
+		logf("starting the campaign beside SendPush: %v; trying again", err)
+	}
+}
 
 func (st pushStep) String() string {
 	return fmt.Sprintf("%d accepted in %v (%.0f/s), %d errors, %d not delivered within %v, request → ack p50 %v, p99 %v, request → 202 p99 %v",
