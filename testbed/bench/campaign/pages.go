@@ -18,10 +18,10 @@ import (
 type pageStats struct {
 	n        int
 	sum, max time.Duration
-	// passDone is when the last page of the main pass ended, lastDone when
-	// the last page of any pass did (since the campaign began): under
-	// faults the time between is the tail of retries.
-	passDone, lastDone time.Duration
+	// passDone is when the last page of the main pass ended (since the
+	// campaign began): under faults the rest of the run is the tail of
+	// retries.
+	passDone time.Duration
 }
 
 func (p pageStats) String() string {
@@ -60,7 +60,6 @@ func (s *stack) addPageStats(ctx context.Context, workflowID, runID string, bega
 				if sc.pass == campaignact.PassMain {
 					p.passDone = max(p.passDone, end)
 				}
-				p.lastDone = max(p.lastDone, end)
 				var res campaignact.PageResult
 				_ = converter.GetDefaultDataConverter().FromPayloads(a.GetResult(), &res)
 				var later int64
