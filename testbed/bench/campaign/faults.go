@@ -39,15 +39,22 @@ func (s *stack) faultBench(ctx context.Context, w io.Writer) error {
 	return nil
 }
 
+var runNames = [3]string{"clean", "20 % 429 + 20 % 503", "clean again"}
+
 func reportFaults(w io.Writer, f flags, runs [3]result) {
 	fmt.Fprintf(w, "\nPushCampaign under provider faults: %d devices (half FCM, half APNs), %v simulator latency, %d CPUs\n\n",
 		f.devices, runs[0].latency, runtime.NumCPU())
 	fmt.Fprintf(w, "| run | delivered | duplicated | lost | pushes/s | elapsed | main pass done | worker CPU per push | SendPage activities |\n|---|---|---|---|---|---|---|---|---|\n")
-	for i, name := range []string{"clean", "20 % 429 + 20 % 503", "clean again"} {
+	for i, name := range runNames {
 		r := runs[i]
 		fmt.Fprintf(w, "| %s | %d | %d | %d | %.0f | %v | %v | %v | %v |\n", name, r.distinct, r.delivered-r.distinct,
 			int64(r.devices)-r.distinct, r.e2e, r.elapsed.Round(time.Millisecond), r.pages.passDone.Round(100*time.Millisecond),
-			perPush(r.workerCPU, r.devices).Round(time.Microsecond), r.pages)
+			perPush(r.cpu.worker, r.devices).Round(time.Microsecond), r.pages)
+	}
+	fmt.Fprintf(w, "\nCPU per push by process, µs:\n\n")
+	cpuHeader(w, "run")
+	for i, name := range runNames {
+		cpuRow(w, name, runs[i].cpu, runs[i].devices)
 	}
 	for _, r := range runs {
 		logf("provider calls at %.0f pushes/s: %s", r.e2e, r.calls)

@@ -27,8 +27,14 @@ func report(w io.Writer, f flags, results []result) {
 	for _, r := range results {
 		fmt.Fprintf(w, "| %v | %.0f (%.0f, %.0f) | %.0f | %.2f | %s | %d (%d) | %v | %v / %v |\n",
 			r.latency, r.raw, r.rawRuns[0], r.rawRuns[1], r.e2e, r.ratio(), procstat.MiB(r.peakRSS), r.maxEvents, r.runs,
-			r.pauseToEnd.Round(time.Millisecond), perPush(r.rawCPU, r.devices).Round(time.Microsecond),
-			perPush(r.workerCPU, r.devices).Round(time.Microsecond))
+			r.pauseToEnd.Round(time.Millisecond), perPush(r.rawCPU.bench, r.devices).Round(time.Microsecond),
+			perPush(r.cpu.worker, r.devices).Round(time.Microsecond))
+	}
+	fmt.Fprintf(w, "\nCPU per push by process, µs (the raw ceiling that counted; the campaign with its pause):\n\n")
+	cpuHeader(w, "latency, path")
+	for _, r := range results {
+		cpuRow(w, fmt.Sprintf("%v, raw", r.latency), r.rawCPU, r.devices)
+		cpuRow(w, fmt.Sprintf("%v, campaign", r.latency), r.cpu, r.devices)
 	}
 	fmt.Fprintln(w)
 	for _, r := range results {

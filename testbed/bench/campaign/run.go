@@ -6,8 +6,6 @@ import (
 	"github.com/imshift/imshift/testbed/bench/procstat"
 	"os"
 	"path/filepath"
-	"strconv"
-	"strings"
 	"time"
 
 	"go.temporal.io/api/workflowservice/v1"
@@ -30,8 +28,8 @@ type result struct {
 	maxEvents  int64
 	runs       int
 	pauseToEnd time.Duration // pause signal to the last push the simulators saw
-	rawCPU     time.Duration // this process's CPU during the raw ceiling
-	workerCPU  time.Duration // the worker process's CPU during the campaign
+	rawCPU     cpuUse // during the raw ceiling that counted (raw)
+	cpu        cpuUse // during the campaign
 	pages      pageStats
 	calls      string // provider calls and their sizes (callSizes)
 }
@@ -41,7 +39,7 @@ func (r result) ratio() float64 { return r.e2e / r.raw }
 func (r result) summary() string {
 	return fmt.Sprintf("raw %.0f/s (before %.0f, after %.0f), end-to-end %.0f/s (ratio %.2f), worker peak RSS %s, largest history %d events in %d runs, pause %v, client CPU per push raw %v, worker %v",
 		r.raw, r.rawRuns[0], r.rawRuns[1], r.e2e, r.ratio(), procstat.MiB(r.peakRSS), r.maxEvents, r.runs, r.pauseToEnd.Round(time.Millisecond),
-		perPush(r.rawCPU, r.devices), perPush(r.workerCPU, r.devices))
+		perPush(r.rawCPU.bench, r.devices), perPush(r.cpu.worker, r.devices))
 }
 
 // measure runs the raw ceiling, the campaign, and the raw ceiling again:
@@ -49,7 +47,7 @@ func (r result) summary() string {
 // runs around the campaign (the ratio errs low, never high).
 func (s *stack) measure(ctx context.Context, lat time.Duration) (result, error) {
 	res := result{latency: lat, devices: s.f.devices}
-	before, err := s.raw(ctx, lat, &res)
+	before, beforeCPU, err := s.raw(ctx, lat)
 	if err != nil {
 		return res, err
 	}
@@ -62,29 +60,36 @@ func (s *stack) measure(ctx context.Context, lat time.Duration) (result, error) 
 	if res.delivered != int64(res.devices) || res.distinct != int64(res.devices) {
 		return res, fmt.Errorf("simulators delivered %d pushes to %d of %d devices", res.delivered, res.distinct, res.devices)
 	}
-	after, err := s.raw(ctx, lat, &res)
+	after, afterCPU, err := s.raw(ctx, lat)
 	if err != nil {
 		return res, err
 	}
 	res.rawRuns = [2]float64{before, after}
-	res.raw = max(before, after)
+	res.raw, res.rawCPU = before, beforeCPU
+	if after > before {
+		res.raw, res.rawCPU = after, afterCPU
+	}
 	return res, nil
 }
 
-// raw measures the raw ceiling once on freshly reset simulators.
-func (s *stack) raw(ctx context.Context, lat time.Duration, res *result) (float64, error) {
+// raw measures the raw ceiling once on freshly reset simulators, and the
+// CPU it took.
+func (s *stack) raw(ctx context.Context, lat time.Duration) (float64, cpuUse, error) {
 	if err := s.sims.Reset(lat); err != nil {
-		return 0, err
+		return 0, cpuUse{}, err
 	}
 	logf("raw ceiling at %v: %d pushes", lat, s.f.devices)
-	cpu0 := selfCPU()
+	meter, err := s.meterCPU("")
+	if err != nil {
+		return 0, cpuUse{}, err
+	}
 	raw, _, err := s.rawCeiling(ctx)
 	if err != nil {
-		return 0, err
+		return 0, cpuUse{}, err
 	}
-	res.rawCPU = selfCPU() - cpu0
+	use, err := meter.use()
 	logf("raw ceiling at %v: %.0f pushes/s", lat, raw)
-	return raw, nil
+	return raw, use, err
 }
 
 // startWorker starts a fresh worker process on a task queue of its own.
@@ -127,6 +132,10 @@ func (s *stack) runCampaign(ctx context.Context, res *result, pause bool) error 
 	defer w.stop()
 	c := benchCampaign(fmt.Sprintf("bench-%dms-%d", res.latency.Milliseconds(), time.Now().Unix()))
 	logf("campaign %s: %d devices on worker pid %s", c.CampaignID, res.devices, w.pid())
+	meter, err := s.meterCPU(w.pid())
+	if err != nil {
+		return err
+	}
 	began := time.Now()
 	run, err := s.tc.ExecuteWorkflow(ctx, campaign.StartCampaignOptions(c.CampaignID, queue), campaign.PushCampaignName, c)
 	if err != nil {
@@ -144,6 +153,9 @@ func (s *stack) runCampaign(ctx context.Context, res *result, pause bool) error 
 		return fmt.Errorf("campaign: %w", err)
 	}
 	res.elapsed = time.Since(began) - paused
+	if res.cpu, err = meter.use(); err != nil {
+		return err
+	}
 	if res.delivered, res.distinct, err = s.sims.Deliveries(); err != nil {
 		return err
 	}
@@ -155,9 +167,6 @@ func (s *stack) runCampaign(ctx context.Context, res *result, pause bool) error 
 		return err
 	}
 	if res.peakRSS, err = procstat.PeakRSS(w.pid()); err != nil {
-		return err
-	}
-	if res.workerCPU, err = processCPU(w.pid()); err != nil {
 		return err
 	}
 	return s.historySizes(ctx, run.GetID(), began, res)
@@ -228,34 +237,6 @@ func (s *stack) historySizes(ctx context.Context, workflowID string, began time.
 	}
 	logf("SendPage activities, scheduled to completed: %v (timeline in %s)", res.pages, timeline.Name())
 	return nil
-}
-
-// processCPU is a process's user and system CPU time so far.
-func processCPU(pid string) (time.Duration, error) {
-	b, err := os.ReadFile("/proc/" + pid + "/stat")
-	if err != nil {
-		return 0, err
-	}
-	// Fields after the command name, which is in parentheses.
-	fields := strings.Fields(string(b[strings.LastIndexByte(string(b), ')')+2:]))
-	if len(fields) < 13 {
-		return 0, fmt.Errorf("/proc/%s/stat: too few fields", pid)
-	}
-	utime, err1 := strconv.ParseInt(fields[11], 10, 64)
-	stime, err2 := strconv.ParseInt(fields[12], 10, 64)
-	if err1 != nil || err2 != nil {
-		return 0, fmt.Errorf("/proc/%s/stat: bad times", pid)
-	}
-	return time.Duration(utime+stime) * time.Second / 100, nil // USER_HZ
-}
-
-// selfCPU is this process's CPU time so far.
-func selfCPU() time.Duration {
-	d, err := processCPU(strconv.Itoa(os.Getpid()))
-	if err != nil {
-		return 0
-	}
-	return d
 }
 
 func perPush(d time.Duration, n int) time.Duration { return d / time.Duration(max(n, 1)) }

@@ -1,6 +1,9 @@
 package procstat
 
-import "testing"
+import (
+	"testing"
+	"time"
+)
 
 func TestPeakRSSOfThisProcess(t *testing.T) {
 	ballast := make([]byte, 64<<20)
@@ -19,3 +22,41 @@ func TestPeakRSSOfThisProcess(t *testing.T) {
 	}
 	_ = ballast[len(ballast)-1]
 }
+
+// TestCPUCountsThisProcessAndTheMachine spins for 300 ms of CPU and checks
+// that both this process's CPU time and the machine's busy time grew by
+// about that much (the machine's by at least it: others may run too).
+func TestCPUCountsThisProcessAndTheMachine(t *testing.T) {
+	self0, err := CPU("self")
+	if err != nil {
+		t.Fatal(err)
+	}
+	busy0, err := MachineBusy()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for {
+		now, err := CPU("self")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if now-self0 >= 300*time.Millisecond {
+			break
+		}
+		for i := 0; i < 1_000_000; i++ {
+			spin++
+		}
+	}
+	busy1, err := MachineBusy()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := busy1 - busy0; got < 250*time.Millisecond {
+		t.Fatalf("machine busy time grew by %v while this process used 300 ms", got)
+	}
+	if _, err := CPU("0"); err == nil {
+		t.Fatal("CPU of pid 0 did not fail")
+	}
+}
+
+var spin int
