@@ -28,8 +28,8 @@ type result struct {
 	maxEvents  int64
 	runs       int
 	pauseToEnd time.Duration // pause signal to the last push the simulators saw
-	rawCPU     cpuUse // during the raw ceiling that counted (raw)
-	cpu        cpuUse // during the campaign
+	rawCPU     cpuUse        // during the raw ceiling that counted (raw)
+	cpu        cpuUse        // during the campaign
 	pages      pageStats
 	calls      string // provider calls and their sizes (callSizes)
 }
