@@ -28,13 +28,20 @@ var recordTuning = campaign.Tuning{PageSize: 50, Window: 4, PlanPages: 4, PagesP
 // run ownership, one of them started by hand under another workflow id with
 // a field the old code dropped (quietHour).
 func TestReplayRecordedHistories(t *testing.T) {
-	replayAll(t, "testdata", 5)
+	replayAll(t, "testdata", 6)
 }
+
+// defaultPrefix names the histories recorded with the production tuning,
+// which replay against PushCampaign itself (its version markers included).
+const defaultPrefix = "history-default-"
 
 func replayAll(t *testing.T, dir string, atLeast int) {
 	testenv.ReplayHistories(t, dir, atLeast, func(t *testing.T, file string, _ *historypb.History, r worker.WorkflowReplayer) string {
-		r.RegisterWorkflowWithOptions(campaign.TunedPushCampaign(recordTuning),
-			workflow.RegisterOptions{Name: campaign.PushCampaignName})
+		wf := campaign.TunedPushCampaign(recordTuning)
+		if strings.HasPrefix(filepath.Base(file), defaultPrefix) {
+			wf = campaign.PushCampaign
+		}
+		r.RegisterWorkflowWithOptions(wf, workflow.RegisterOptions{Name: campaign.PushCampaignName})
 		return recordedWorkflowID(file)
 	})
 }
@@ -53,7 +60,8 @@ func recordedWorkflowID(file string) string {
 
 // TestRecordAndReplayOnRealServer runs campaigns on the dev server with the
 // real activities and simulators (one continuing as new to completion, one
-// paused, resumed and cancelled), then replays their histories. With
+// paused, resumed and cancelled, one with the production tuning), then
+// replays their histories. With
 // IMSHIFT_RECORD_HISTORY=1 it writes them to testdata/ for
 // TestReplayRecordedHistories (keep the old files: they stand for campaigns
 // still running).
@@ -76,7 +84,14 @@ func TestRecordAndReplayOnRealServer(t *testing.T) {
 		waitState(t, r, id, campaign.CampaignRunning)
 		signal(t, r, id, campaign.SignalCancel, campaign.CancelRequest{Reason: "recording"})
 	})
-	replayAll(t, dir, 4)
+	// The production tuning, on a rig (task queue) of its own.
+	t.Run("default tuning", func(t *testing.T) {
+		r := campaigntest.New(t)
+		r.StartWorker(t, campaign.DefaultTuning)
+		r.Seed(t, campaigntest.SeedSpec{FCM: 150, APNs: 150})
+		record(t, r, dir, "default-completed", nil)
+	})
+	replayAll(t, dir, 5)
 }
 
 // record runs campaign rec-<name>, lets steer act on it, waits for its end
