@@ -24,9 +24,10 @@ var recordTuning = campaign.Tuning{PageSize: 50, Window: 4, PlanPages: 4, PagesP
 
 // TestReplayRecordedHistories replays every campaign history recorded from
 // a real server (testdata/history-*.json) against today's code: a change
-// that would break a running campaign fails here. They were recorded before
+// that would break a running campaign fails here. Most were recorded before
 // run ownership, one of them started by hand under another workflow id with
-// a field the old code dropped (quietHour).
+// a field the old code dropped (quietHour); history-default-* was recorded
+// with the production tuning and pages of 2 000.
 func TestReplayRecordedHistories(t *testing.T) {
 	replayAll(t, "testdata", 6)
 }

@@ -47,8 +47,13 @@ func (s *stack) meterCPU(workerPid string) (*cpuMeter, error) {
 // use is the CPU spent since the meter started.
 func (m *cpuMeter) use() (cpuUse, error) {
 	now, err := m.read()
-	return cpuUse{bench: now.bench - m.start.bench, worker: now.worker - m.start.worker, sim: now.sim - m.start.sim,
-		temporal: now.temporal - m.start.temporal, machine: now.machine - m.start.machine}, err
+	return now.minus(m.start), err
+}
+
+// minus is u less an earlier reading o.
+func (u cpuUse) minus(o cpuUse) cpuUse {
+	return cpuUse{bench: u.bench - o.bench, worker: u.worker - o.worker, sim: u.sim - o.sim,
+		temporal: u.temporal - o.temporal, machine: u.machine - o.machine}
 }
 
 func (m *cpuMeter) read() (cpuUse, error) {
